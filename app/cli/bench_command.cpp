@@ -1,0 +1,90 @@
+#include "bench.h"
+#include "forkscope_version.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace forkscope::cli {
+
+double median(std::vector<double> values) {
+    if (values.empty()) {
+        return 0;
+    }
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+namespace {
+std::string cpuModel() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("model name", 0) == 0) {
+            auto colon = line.find(':');
+            return colon == std::string::npos ? line : line.substr(colon + 2);
+        }
+    }
+    return "unknown";
+}
+
+double ratioOf(const Figure& f) {
+    if (f.limit <= 0 || f.value <= 0) {
+        return 0;
+    }
+    return f.value / f.limit;
+}
+
+bool meetsTarget(const Figure& f) {
+    const double ratio = ratioOf(f);
+    return ratio > 0 && (f.lowerIsBetter ? ratio <= f.target : ratio >= f.target);
+}
+} // namespace
+
+nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options) {
+    utsname host{};
+    ::uname(&host);
+    nlohmann::json out;
+    out["forkscope_version"] = FORKSCOPE_VERSION;
+    out["host"] = {{"kernel", std::string(host.release)},
+                   {"machine", std::string(host.machine)},
+                   {"cpus", ::sysconf(_SC_NPROCESSORS_ONLN)},
+                   {"cpu_model", cpuModel()}};
+    out["repetitions"] = options.repetitions;
+    out["scale"] = options.scale;
+    nlohmann::json map = nlohmann::json::object();
+    for (const Figure& f : figures) {
+        map[f.name] = {{"value", f.value},
+                       {"unit", f.unit},
+                       {"limit", f.limit},
+                       {"limit_what", f.limitWhat},
+                       {"ratio_to_limit", ratioOf(f)},
+                       {"ratio_target", f.target},
+                       {"meets_target", meetsTarget(f)},
+                       {"lower_is_better", f.lowerIsBetter},
+                       {"samples", f.samples},
+                       {"limit_samples", f.limitSamples}};
+    }
+    out["figures"] = map;
+    return out;
+}
+
+std::string toText(const std::vector<Figure>& figures) {
+    std::string text;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-32s %14s %14s %8s %8s  %s\n", "figure", "value", "limit", "ratio",
+                  "target", "limit measures");
+    text += line;
+    for (const Figure& f : figures) {
+        std::snprintf(line, sizeof line, "%-32s %11.1f %-2s %11.1f %-2s %7.2fx %7.2fx  %s\n", f.name.c_str(),
+                      f.value, f.unit.c_str(), f.limit, f.unit.c_str(), ratioOf(f), f.target,
+                      f.limitWhat.c_str());
+        text += line;
+    }
+    return text;
+}
+
+} // namespace forkscope::cli

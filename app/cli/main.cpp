@@ -1,0 +1,83 @@
+// forkscope-cli: list, and measure, multiprocessing scenarios without a display.
+#include "bench.h"
+#include "forkscope_version.h"
+#include "process/entry_guard.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+constexpr int kExitBadInput = 2;
+
+int runList(bool json) {
+    // The scenario library lands with its own issue; until then the list is honestly empty.
+    if (json) {
+        std::cout << nlohmann::json{{"scenarios", nlohmann::json::array()}}.dump(2) << "\n";
+    } else {
+        std::cout << "No scenarios are installed yet.\n";
+    }
+    return 0;
+}
+
+int runBench(bool json, const forkscope::cli::BenchOptions& options) {
+    std::vector<forkscope::cli::Figure> figures = forkscope::cli::benchStartLatency(options);
+    if (json) {
+        std::cout << forkscope::cli::toJson(figures, options).dump(2) << "\n";
+    } else {
+        std::cout << forkscope::cli::toText(figures);
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // The entry guard comes first: in a spawned child or the forkserver it never returns.
+    forkscope::freezeSupport(argc, argv);
+
+    CLI::App app{"Run, record and measure multiprocessing scenarios with real processes.", "forkscope-cli"};
+    app.set_version_flag("--version", std::string("forkscope-cli ") + FORKSCOPE_VERSION);
+    app.require_subcommand(0, 1);
+
+    bool listJson = false;
+    auto* list = app.add_subcommand("list", "List the available scenarios");
+    list->add_flag("--json", listJson, "Print one JSON object instead of text");
+
+    bool benchJson = false;
+    forkscope::cli::BenchOptions benchOptions;
+    auto* bench = app.add_subcommand("bench", "Measure the engine against the raw OS limits, in one run");
+    bench->add_flag("--json", benchJson, "Print one JSON object instead of a table");
+    bench
+        ->add_option("--repetitions", benchOptions.repetitions,
+                     "Repetitions per figure (the median is reported)")
+        ->check(CLI::Range(1, 1000));
+    bench->add_option("--scale", benchOptions.scale, "Multiply the operations per repetition")
+        ->check(CLI::Range(0.01, 100.0));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+            return app.exit(e); // --help, --version
+        }
+        std::cerr << "forkscope-cli: error: " << e.what() << " (see forkscope-cli --help)\n";
+        return kExitBadInput;
+    }
+
+    try {
+        if (list->parsed()) {
+            return runList(listJson);
+        }
+        if (bench->parsed()) {
+            return runBench(benchJson, benchOptions);
+        }
+        std::cerr << "forkscope-cli: error: a command is required (list, bench; see forkscope-cli --help)\n";
+        return kExitBadInput;
+    } catch (const std::exception& e) {
+        std::cerr << "forkscope-cli: " << e.what() << "\n";
+        return 1;
+    }
+}

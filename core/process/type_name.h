@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <typeinfo>
+
+namespace forkscope {
+
+/// The readable (demangled) name of a type, for error messages.
+[[nodiscard]] std::string demangledName(const std::type_info& type);
+
+template <class T> [[nodiscard]] std::string typeName() {
+    return demangledName(typeid(T));
+}
+
+} // namespace forkscope

@@ -1,0 +1,45 @@
+#pragma once
+
+// Shared by the engine tests: registered tasks that synchronise through pipes (never sleeps),
+// and helpers to drive them with bounded waits.
+
+#include "process/context.h"
+#include "process/fd_handle.h"
+#include "process/fd_io.h"
+
+#include <QtTest/QtTest>
+#include <string>
+
+namespace forkscope::test {
+
+/// A pipe whose ends can be passed to children as FdHandle arguments.
+struct TestPipe {
+    TestPipe() {
+        auto ends = fdio::makePipe();
+        read = std::move(ends.first);
+        write = std::move(ends.second);
+    }
+    UniqueFd read;
+    UniqueFd write;
+    [[nodiscard]] FdHandle readHandle() const { return FdHandle(read.get()); }
+    [[nodiscard]] FdHandle writeHandle() const { return FdHandle(write.get()); }
+};
+
+/// Writes one message (u32 length + bytes) on fd; used by children to report.
+void sendText(int fd, const std::string& text);
+/// Reads one message, or fails the test after the timeout.
+std::string receiveText(int fd, double timeoutSeconds = 10.0);
+
+/// Blocks until one byte can be read from fd (the parent's "go"), or EOF.
+void awaitByte(int fd);
+void sendByte(int fd);
+
+/// The data rows every start-method test uses.
+void addStartMethodRows();
+/// The context for the current row.
+Context rowContext();
+
+/// The start methods under which a closure can be the target.
+bool rowIsFork();
+
+} // namespace forkscope::test
