@@ -31,10 +31,13 @@ struct SerializedArg {
 };
 
 namespace detail {
+// std::conjunction stops at the first false, so cereal's traits are never instantiated for raw
+// pointers (cereal static_asserts on them instead of answering "no").
 template <class T>
 constexpr bool isCerealSerializable =
-    cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value&&
-        cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
+    std::conjunction_v<std::negation<std::is_pointer<T>>, std::negation<std::is_member_pointer<T>>,
+                       cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>,
+                       cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>>;
 
 template <class T> std::string saveBlob(const void* value) {
     std::ostringstream out;

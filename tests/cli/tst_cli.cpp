@@ -1,0 +1,90 @@
+// forkscope-cli as users' scripts meet it: exit codes, one-line errors, JSON shapes.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QtTest/QtTest>
+
+namespace {
+struct Result {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Result runCli(const QStringList& args, int timeoutMs = 60000) {
+    QProcess cli;
+    cli.start(QStringLiteral(FORKSCOPE_CLI), args);
+    Result result;
+    if (!cli.waitForFinished(timeoutMs)) {
+        cli.kill();
+        cli.waitForFinished(5000);
+        result.err = QStringLiteral("timed out");
+        return result;
+    }
+    result.exitCode = cli.exitStatus() == QProcess::NormalExit ? cli.exitCode() : -1;
+    result.out = QString::fromUtf8(cli.readAllStandardOutput());
+    result.err = QString::fromUtf8(cli.readAllStandardError());
+    return result;
+}
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private slots:
+    void versionAndHelp() {
+        Result version = runCli({"--version"});
+        QCOMPARE(version.exitCode, 0);
+        QVERIFY2(version.out.startsWith("forkscope-cli " FORKSCOPE_VERSION_STRING), qPrintable(version.out));
+        Result help = runCli({"--help"});
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains("list"));
+        QVERIFY(help.out.contains("bench"));
+    }
+
+    void badArgumentsExitTwoWithOneLine_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("named");
+        QTest::newRow("unknown flag") << QStringList{"list", "--bogus"} << "--bogus";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "frobnicate";
+        QTest::newRow("bad value") << QStringList{"bench", "--repetitions", "0"} << "--repetitions";
+        QTest::newRow("no command") << QStringList{} << "command";
+    }
+    void badArgumentsExitTwoWithOneLine() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, named);
+        Result r = runCli(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(named), qPrintable(r.err));
+        QCOMPARE(r.err.trimmed().count('\n'), 0); // exactly one line
+        QVERIFY(r.out.isEmpty());
+    }
+
+    void listJson() {
+        Result r = runCli({"list", "--json"});
+        QCOMPARE(r.exitCode, 0);
+        QJsonParseError error{};
+        QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QVERIFY(doc.object().value("scenarios").isArray());
+    }
+
+    void benchJsonHasFiguresWithLimits() {
+        Result r = runCli({"bench", "--json", "--repetitions", "1", "--scale", "0.05"}, 120000);
+        QCOMPARE(r.exitCode, 0);
+        QJsonParseError error{};
+        QJsonObject doc = QJsonDocument::fromJson(r.out.toUtf8(), &error).object();
+        QCOMPARE(error.error, QJsonParseError::NoError);
+        QJsonObject figures = doc.value("figures").toObject();
+        for (const char* name : {"start_latency_fork_us", "start_latency_spawn_us", "start_latency_forkserver_us"}) {
+            QVERIFY2(figures.contains(name), name);
+            QJsonObject figure = figures.value(name).toObject();
+            QVERIFY(figure.value("value").toDouble() > 0);
+            QVERIFY(figure.value("limit").toDouble() > 0);
+            QCOMPARE(figure.value("unit").toString(), QStringLiteral("us"));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

@@ -1,0 +1,309 @@
+// What differs between fork, spawn and forkserver: serialisation of targets and arguments,
+// globals, the entry guard, parent death, and the forkserver's defences.
+#include "process/auth_handshake.h"
+#include "process/context.h"
+#include "process/errors.h"
+#include "process/forkserver.h"
+#include "process/runtime.h"
+#include "process_test_support.h"
+#include "test_main.h"
+
+#include <QProcess>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+using namespace forkscope;
+using namespace forkscope::test;
+
+namespace {
+
+int g_setting = 1; // "a global variable": initial value 1, the parent changes it before start
+
+void reportGlobal(TaskArgs& args) { sendText(args.get<FdHandle>(0).fd(), std::to_string(g_setting)); }
+FORKSCOPE_TASK(reportGlobal);
+
+void reportArgument(TaskArgs& args) { sendText(args.get<FdHandle>(0).fd(), std::to_string(args.get<int>(1))); }
+FORKSCOPE_TASK(reportArgument);
+
+void returnNormally(TaskArgs&) {}
+FORKSCOPE_TASK(returnNormally);
+
+void notRegistered(TaskArgs&) {}
+
+void waitForGate(TaskArgs& args) {
+    sendByte(args.get<FdHandle>(0).fd());
+    awaitByte(args.get<FdHandle>(1).fd());
+}
+FORKSCOPE_TASK(waitForGate);
+
+/// Starts a grandchild with the given method, reports its pid, then waits to be killed.
+void startGrandchildThenWait(TaskArgs& args) {
+    const int report = args.get<FdHandle>(0).fd();
+    const FdHandle gate = args.get<FdHandle>(1);
+    auto method = static_cast<StartMethod>(args.get<int>(2));
+    TestPipe ready;
+    Process grandchild(getContext(method), &waitForGate, {ready.writeHandle(), gate});
+    grandchild.start();
+    awaitByte(ready.read.get());
+    sendText(report, std::to_string(*grandchild.pid()));
+    awaitByte(gate.fd());
+}
+FORKSCOPE_TASK(startGrandchildThenWait);
+
+/// A child (of any method) that starts and joins a child of its own: allowed once bootstrapped.
+void startOwnChild(TaskArgs& args) {
+    Process child(getContext(static_cast<StartMethod>(args.get<int>(0))), &returnNormally);
+    child.start();
+    child.join(20.0);
+    exitProcess(child.exitCode() == 0 ? 0 : 9);
+}
+FORKSCOPE_TASK(startOwnChild);
+
+struct NoSerialize {
+    int value = 0;
+};
+
+std::string errorOf(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+bool isForkRow() { return rowContext().startMethod() == StartMethod::Fork; }
+
+} // namespace
+
+class TestStartMethods : public QObject {
+    Q_OBJECT
+
+private:
+    LeakSnapshot before_;
+
+private slots:
+    void initTestCase() {
+        Process warm(getContext(StartMethod::Forkserver), &returnNormally);
+        warm.start();
+        warm.join(10.0);
+    }
+    void init() { before_ = LeakSnapshot::take(); }
+    void cleanup() {
+        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
+        QVERIFY2(leaks.empty(), leaks.c_str());
+    }
+
+    void closureTarget_data() { addStartMethodRows(); }
+    void closureTarget() {
+        TestPipe report;
+        const int secret = 1234;
+        const int fd = report.write.get();
+        Process p = rowContext().process([secret, fd](TaskArgs&) { sendText(fd, std::to_string(secret)); });
+        if (isForkRow()) {
+            p.start();
+            QCOMPARE(QString::fromStdString(receiveText(report.read.get())), QStringLiteral("1234"));
+            p.join(10.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+            return;
+        }
+        const auto children = childPids();
+        const std::string error = errorOf([&] { p.start(); });
+        QVERIFY2(error.find("closure") != std::string::npos, error.c_str());
+        QVERIFY2(error.find("FORKSCOPE_TASK") != std::string::npos, error.c_str());
+        QVERIFY_THROWS_EXCEPTION(SerializationError, p.start());
+        QVERIFY(childPids() == children); // nothing was started
+        QVERIFY(!p.pid().has_value());
+    }
+
+    void unregisteredFunction_data() { addStartMethodRows(); }
+    void unregisteredFunction() {
+        Process p = rowContext().process(&notRegistered);
+        if (isForkRow()) {
+            p.start();
+            p.join(10.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+            return;
+        }
+        const std::string error = errorOf([&] { p.start(); });
+        QVERIFY2(error.find("not registered") != std::string::npos, error.c_str());
+    }
+
+    void unserialisableArgument_data() { addStartMethodRows(); }
+    void unserialisableArgument() {
+        std::mutex mutex;
+        TestPipe report;
+        Process p = rowContext().process(&reportArgument,
+                                         {report.writeHandle(), 7, named("lock", &mutex), NoSerialize{3}});
+        if (isForkRow()) {
+            p.start(); // under fork the child inherits memory: any argument works
+            QCOMPARE(QString::fromStdString(receiveText(report.read.get())), QStringLiteral("7"));
+            p.join(10.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+            return;
+        }
+        const std::string error = errorOf([&] { p.start(); });
+        QVERIFY2(error.find("argument 2 ('lock')") != std::string::npos, error.c_str());
+        QVERIFY2(error.find("std::mutex*") != std::string::npos, error.c_str());
+        QVERIFY2(error.find("raw pointer") != std::string::npos, error.c_str());
+
+        Process q = rowContext().process(&reportArgument, {report.writeHandle(), NoSerialize{3}});
+        const std::string second = errorOf([&] { q.start(); });
+        QVERIFY2(second.find("argument 1") != std::string::npos, second.c_str());
+        QVERIFY2(second.find("NoSerialize") != std::string::npos, second.c_str());
+        QVERIFY2(second.find("cereal") != std::string::npos, second.c_str());
+    }
+
+    void argumentsTravel_data() { addStartMethodRows(); }
+    void argumentsTravel() {
+        TestPipe report;
+        Process p = rowContext().process(&reportArgument, {report.writeHandle(), named("value", 4242)});
+        p.start();
+        QCOMPARE(QString::fromStdString(receiveText(report.read.get())), QStringLiteral("4242"));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+    }
+
+    void globalsUnderEachMethod_data() { addStartMethodRows(); }
+    void globalsUnderEachMethod() {
+        TestPipe report;
+        g_setting = 42; // changed in the parent before start
+        Process p = rowContext().process(&reportGlobal, {report.writeHandle()});
+        p.start();
+        const QString seen = QString::fromStdString(receiveText(report.read.get()));
+        p.join(10.0);
+        g_setting = 1;
+        // fork copies the parent's memory; spawn and forkserver start from a fresh image.
+        QCOMPARE(seen, isForkRow() ? QStringLiteral("42") : QStringLiteral("1"));
+    }
+
+    void childMayStartChildrenAfterBootstrap_data() { addStartMethodRows(); }
+    void childMayStartChildrenAfterBootstrap() {
+        for (StartMethod inner : {StartMethod::Fork, StartMethod::Spawn}) {
+            Process p = rowContext().process(&startOwnChild, {static_cast<int>(inner)});
+            p.start();
+            p.join(30.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+        }
+    }
+
+    void unguardedMainGetsBootstrapError() {
+        QProcess program;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("FORKSCOPE_TEST_GUARD_FIRST");
+        program.setProcessEnvironment(env);
+        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
+        QVERIFY(program.waitForFinished(30000));
+        const QString err = QString::fromLocal8Bit(program.readAllStandardError());
+        const QString out = QString::fromLocal8Bit(program.readAllStandardOutput());
+        QVERIFY2(err.contains("bootstrapping phase"), qPrintable(err));
+        QVERIFY2(err.contains("freezeSupport"), qPrintable(err));
+        QVERIFY2(out.contains("child exit code 3"), qPrintable(out));
+        QCOMPARE(program.exitCode(), 10);
+
+        env.insert("FORKSCOPE_TEST_GUARD_FIRST", "1");
+        program.setProcessEnvironment(env);
+        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
+        QVERIFY(program.waitForFinished(30000));
+        QCOMPARE(program.exitCode(), 0);
+        QVERIFY(QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
+    }
+
+    void parentDeathKillsChildren_data() { addStartMethodRows(); }
+    void parentDeathKillsChildren() {
+        TestPipe report;
+        TestPipe gate; // never written: only death ends these processes
+        Process middle(getContext(StartMethod::Fork), &startGrandchildThenWait,
+                       {report.writeHandle(), gate.readHandle(), static_cast<int>(rowContext().startMethod())});
+        middle.start();
+        const pid_t grandchild = std::stoi(receiveText(report.read.get()));
+        middle.kill();
+        middle.join(10.0);
+        QCOMPARE(middle.exitCode(), std::optional<int>(-SIGKILL));
+        QVERIFY2(waitForExit(grandchild, 10.0), "the grandchild outlived its parent");
+        reap(grandchild, 1.0); // re-parented to us (the subreaper) for fork and spawn
+    }
+
+    void forkserverSocketIsPrivate() {
+        const std::string address = Forkserver::instance().address();
+        QVERIFY2(!address.empty() && address.front() == '/', "must be a file socket, not the abstract namespace");
+        struct stat dir {};
+        QCOMPARE(::stat(std::filesystem::path(address).parent_path().c_str(), &dir), 0);
+        QCOMPARE(dir.st_mode & 0777, 0700u);
+        QCOMPARE(dir.st_uid, ::getuid());
+        struct stat sock {};
+        QCOMPARE(::stat(address.c_str(), &sock), 0);
+        QVERIFY(S_ISSOCK(sock.st_mode));
+        QCOMPARE(sock.st_mode & 0077, 0u);
+    }
+
+    void forkserverRefusesOtherUsers() {
+        if (::getuid() != 0) {
+            QSKIP("needs root to become another user");
+        }
+        const std::string address = Forkserver::instance().address();
+        Process intruder(getContext(StartMethod::Fork), [address](TaskArgs&) {
+            if (::setgid(65534) != 0 || ::setuid(65534) != 0) {
+                exitProcess(20);
+            }
+            try {
+                (void)Forkserver::connect(address, auth::randomBytes(32));
+            } catch (const OsError& e) {
+                exitProcess(e.code() == EACCES ? 0 : 21); // the 0700 directory stops it at the door
+            } catch (const std::exception&) {
+                exitProcess(22);
+            }
+            exitProcess(23);
+        });
+        intruder.start();
+        intruder.join(10.0);
+        QCOMPARE(intruder.exitCode(), std::optional<int>(0));
+    }
+
+    void forkserverRefusesWrongKeyAndKeepsServing() {
+        const std::string address = Forkserver::instance().address();
+        const pid_t server = Forkserver::instance().serverPid();
+        QVERIFY_THROWS_EXCEPTION(AuthenticationError, (void)Forkserver::connect(address, auth::randomBytes(32)));
+
+        // Garbage instead of a handshake: refused without being deserialised.
+        UniqueFd raw(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, address.c_str(), sizeof addr.sun_path - 1);
+        QCOMPARE(::connect(raw.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        const char junk[] = "\xff\xff\xff\x7fGET / HTTP/1.0\r\n\r\n";
+        QVERIFY(::send(raw.get(), junk, sizeof junk, MSG_NOSIGNAL) > 0);
+        raw.reset();
+
+        Process p(getContext(StartMethod::Forkserver), &returnNormally);
+        p.start();
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QCOMPARE(Forkserver::instance().serverPid(), server); // the same server kept serving
+    }
+
+    void forkserverIsRestartedAfterDeath() {
+        const pid_t first = Forkserver::instance().serverPid();
+        QCOMPARE(::kill(first, SIGKILL), 0);
+        QVERIFY(waitForExit(first, 10.0));
+        Process p(getContext(StartMethod::Forkserver), &returnNormally);
+        p.start();
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY(Forkserver::instance().serverPid() != first);
+        before_ = LeakSnapshot::take(); // the new server's pidfd/pipe replace the old ones
+    }
+};
+
+FORKSCOPE_TEST_MAIN(TestStartMethods)
+#include "tst_start_methods.moc"
