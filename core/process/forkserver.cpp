@@ -233,7 +233,16 @@ std::unique_ptr<Popen> Forkserver::launch(const Bootstrap& bootstrap) {
         startLocked();
         address = address_;
         key = key_;
-        connection = connect(address, key);
+        try {
+            connection = connect(address, key);
+        } catch (const OsError& e) {
+            // A server that dies at once usually re-ran an unguarded main() and hit the
+            // bootstrapping error there (its stderr says so).
+            throw ProcessError(
+                std::string("cannot reach the forkserver (") + e.what() +
+                "); it exited at start-up — does main() call forkscope::freezeSupport(argc, argv) "
+                "before anything else?");
+        }
     }
     const std::vector<std::uint8_t> payload = bootstrap.encode();
     ForkserverRequestHeader header{static_cast<std::uint32_t>(payload.size()),

@@ -84,7 +84,7 @@ void Process::start() {
         throw ProcessError("daemonic processes are not allowed to have children (" + me.name +
                            " is daemonic)");
     }
-    if (runtime::isSpawnedImage() && !runtime::bootstrapped()) {
+    if (runtime::isForkscopeImage() && !runtime::bootstrapped()) {
         throw BootstrapError(kBootstrapMessage);
     }
     (void)activeChildren(); // reap finished children, as Python does on every start

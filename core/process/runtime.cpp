@@ -125,14 +125,14 @@ void becomeChild(Identity identity) {
     ::_exit(code);
 }
 
-bool isSpawnedImage() {
+bool isForkscopeImage() {
     static const bool spawned = [] {
         std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
         std::string argv0;
         std::string argv1;
         std::getline(cmdline, argv0, '\0');
         std::getline(cmdline, argv1, '\0');
-        return argv1 == kSpawnFlag;
+        return argv1 == kSpawnFlag || argv1 == kForkserverFlag;
     }();
     return spawned;
 }

@@ -52,9 +52,10 @@ void becomeChild(Identity identity);
 /// Runs the target as the current child and ends the process with its exit code.
 [[noreturn]] void runChild(Identity identity, const Target& target, TaskArgs& args);
 
-/// Whether this image was exec'ed as a spawn child, and whether its bootstrap has finished
-/// (after which it may start processes of its own).
-[[nodiscard]] bool isSpawnedImage();
+/// Whether this image was exec'ed by Forkscope (a spawn child or the forkserver), and whether
+/// its bootstrap has finished (after which it may start processes of its own). An image that
+/// reaches Process::start() before its bootstrap ran is re-running an unguarded main().
+[[nodiscard]] bool isForkscopeImage();
 [[nodiscard]] bool bootstrapped() noexcept;
 void markBootstrapped() noexcept;
 

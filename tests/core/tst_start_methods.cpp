@@ -9,7 +9,9 @@
 #include "test_main.h"
 
 #include <QProcess>
-
+#include <cstring>
+#include <filesystem>
+#include <mutex>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,10 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <filesystem>
-#include <mutex>
-
 using namespace forkscope;
 using namespace forkscope::test;
 
@@ -29,10 +27,14 @@ namespace {
 
 int g_setting = 1; // "a global variable": initial value 1, the parent changes it before start
 
-void reportGlobal(TaskArgs& args) { sendText(args.get<FdHandle>(0).fd(), std::to_string(g_setting)); }
+void reportGlobal(TaskArgs& args) {
+    sendText(args.get<FdHandle>(0).fd(), std::to_string(g_setting));
+}
 FORKSCOPE_TASK(reportGlobal);
 
-void reportArgument(TaskArgs& args) { sendText(args.get<FdHandle>(0).fd(), std::to_string(args.get<int>(1))); }
+void reportArgument(TaskArgs& args) {
+    sendText(args.get<FdHandle>(0).fd(), std::to_string(args.get<int>(1)));
+}
 FORKSCOPE_TASK(reportArgument);
 
 void returnNormally(TaskArgs&) {}
@@ -82,7 +84,9 @@ std::string errorOf(const std::function<void()>& fn) {
     return {};
 }
 
-bool isForkRow() { return rowContext().startMethod() == StartMethod::Fork; }
+bool isForkRow() {
+    return rowContext().startMethod() == StartMethod::Fork;
+}
 
 } // namespace
 
@@ -216,15 +220,41 @@ private slots:
         program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
         QVERIFY(program.waitForFinished(30000));
         QCOMPARE(program.exitCode(), 0);
-        QVERIFY(QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
+        QVERIFY(
+            QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
+    }
+
+    void unguardedMainUnderForkserver() {
+        // The forkserver image re-runs the unguarded main() too: it fails to bootstrap, and the
+        // requester gets an error that names the cause instead of hanging.
+        QProcess program;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("FORKSCOPE_TEST_GUARD_FIRST");
+        env.insert("FORKSCOPE_TEST_METHOD", "forkserver");
+        program.setProcessEnvironment(env);
+        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
+        QVERIFY(program.waitForFinished(30000));
+        const QString err = QString::fromLocal8Bit(program.readAllStandardError());
+        QVERIFY2(err.contains("bootstrapping phase"), qPrintable(err));
+        QVERIFY2(err.contains("freezeSupport(argc, argv) before anything else"), qPrintable(err));
+        QCOMPARE(program.exitCode(), 4);
+
+        env.insert("FORKSCOPE_TEST_GUARD_FIRST", "1");
+        program.setProcessEnvironment(env);
+        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
+        QVERIFY(program.waitForFinished(30000));
+        QCOMPARE(program.exitCode(), 0);
+        QVERIFY(
+            QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
     }
 
     void parentDeathKillsChildren_data() { addStartMethodRows(); }
     void parentDeathKillsChildren() {
         TestPipe report;
         TestPipe gate; // never written: only death ends these processes
-        Process middle(getContext(StartMethod::Fork), &startGrandchildThenWait,
-                       {report.writeHandle(), gate.readHandle(), static_cast<int>(rowContext().startMethod())});
+        Process middle(
+            getContext(StartMethod::Fork), &startGrandchildThenWait,
+            {report.writeHandle(), gate.readHandle(), static_cast<int>(rowContext().startMethod())});
         middle.start();
         const pid_t grandchild = std::stoi(receiveText(report.read.get()));
         middle.kill();
@@ -236,7 +266,8 @@ private slots:
 
     void forkserverSocketIsPrivate() {
         const std::string address = Forkserver::instance().address();
-        QVERIFY2(!address.empty() && address.front() == '/', "must be a file socket, not the abstract namespace");
+        QVERIFY2(!address.empty() && address.front() == '/',
+                 "must be a file socket, not the abstract namespace");
         struct stat dir {};
         QCOMPARE(::stat(std::filesystem::path(address).parent_path().c_str(), &dir), 0);
         QCOMPARE(dir.st_mode & 0777, 0700u);
@@ -273,7 +304,8 @@ private slots:
     void forkserverRefusesWrongKeyAndKeepsServing() {
         const std::string address = Forkserver::instance().address();
         const pid_t server = Forkserver::instance().serverPid();
-        QVERIFY_THROWS_EXCEPTION(AuthenticationError, (void)Forkserver::connect(address, auth::randomBytes(32)));
+        QVERIFY_THROWS_EXCEPTION(AuthenticationError,
+                                 (void)Forkserver::connect(address, auth::randomBytes(32)));
 
         // Garbage instead of a handshake: refused without being deserialised.
         UniqueFd raw(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
