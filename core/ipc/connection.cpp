@@ -418,14 +418,21 @@ int Connection::handleForTransfer() const {
 Connection Connection::adoptTransferred(int fd, bool readable, bool writable) {
     TransferRegistry& registry = transferRegistry();
     std::lock_guard lock(registry.mutex);
-    auto& slot = registry.states[fd];
-    if (auto existing = std::static_pointer_cast<State>(slot.lock()); existing && existing->fd.get() == fd) {
-        Connection connection;
-        connection.d_ = std::move(existing);
-        return connection;
+    // Arguments are decoded lazily, so a copy may already have been closed when another
+    // argument naming the same fd is decoded: it must come back as that same (closed) handle,
+    // never as a fresh one adopting a number that is closed or, worse, reused.
+    auto [slot, fresh] = registry.states.try_emplace(fd);
+    if (!fresh) {
+        if (auto existing = std::static_pointer_cast<State>(slot->second.lock())) {
+            Connection connection;
+            connection.d_ = std::move(existing);
+            return connection;
+        }
+        throw SerializationError("a connection passed as fd " + std::to_string(fd) +
+                                 " was already closed and released in this process");
     }
     Connection connection(UniqueFd(fd), readable, writable);
-    slot = connection.d_;
+    slot->second = connection.d_;
     return connection;
 }
 

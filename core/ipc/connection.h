@@ -51,9 +51,14 @@ public:
     /// Sends buffer[offset, offset+size) as one message (size: up to the end by default).
     void sendBytes(std::span<const std::uint8_t> buffer, std::size_t offset = 0,
                    std::optional<std::size_t> size = std::nullopt);
-    void sendBytes(std::string_view text) { sendBytes(std::as_bytes(std::span(text))); }
-    void sendBytes(std::span<const std::byte> buffer) {
-        sendBytes(std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()));
+    void sendBytes(std::string_view text, std::size_t offset = 0,
+                   std::optional<std::size_t> size = std::nullopt) {
+        sendBytes(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), offset, size);
+    }
+    void sendBytes(std::span<const std::byte> buffer, std::size_t offset = 0,
+                   std::optional<std::size_t> size = std::nullopt) {
+        sendBytes(std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()), offset,
+                  size);
     }
     /// Receives one message. A message longer than maxLength makes the read side unusable and
     /// throws OsError(EMSGSIZE), as Python's "bad message length".
