@@ -1,5 +1,6 @@
 #include "connection.h"
 
+#include "crc32c.h"
 #include "ipc_errors.h"
 
 #include <cerrno>
@@ -95,6 +96,7 @@ TransferRegistry& transferRegistry() {
 }
 
 constexpr std::size_t kSmallFrame = 4096; ///< up to this, header and payload go in one copy
+constexpr std::size_t kChecksumPiece = 64 * 1024;
 
 } // namespace
 
@@ -217,8 +219,9 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
     }
 }
 
-std::vector<std::uint8_t> Connection::receiveFrame(std::optional<std::uint64_t> maxLength,
-                                                   fdio::Timeout timeout, const char* operation) {
+std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std::span<std::uint8_t> target,
+                                     std::vector<std::uint8_t>& overflow, fdio::Timeout timeout,
+                                     const char* operation) {
     State& s = checked(operation, true, false);
     const Deadline deadline = deadlineFor(timeout);
     const int fd = s.fd.get();
@@ -309,22 +312,36 @@ std::vector<std::uint8_t> Connection::receiveFrame(std::optional<std::uint64_t> 
         giveUp(why);
         throw OsError(where + ": " + why, EMSGSIZE);
     }
-    std::vector<std::uint8_t> payload(static_cast<std::size_t>(header.length));
-    if (!payload.empty()) {
-        readFully(payload.data(), payload.size(), FrameCodec::kHeaderSize,
-                  FrameCodec::kHeaderSize + header.length);
+    // Straight into the caller's buffer when the message fits (no copy); otherwise into a
+    // vector of exactly the announced size, which the cap above has bounded.
+    const auto length = static_cast<std::size_t>(header.length);
+    std::span<std::uint8_t> payload;
+    if (length <= target.size()) {
+        payload = target.first(length);
+    } else {
+        overflow.resize(length);
+        payload = overflow;
+    }
+    // Read and checksum piece by piece, so each piece is summed while it is still in the cache.
+    std::uint32_t crc = 0;
+    for (std::size_t at = 0; at < length; at += kChecksumPiece) {
+        const std::size_t piece = std::min(kChecksumPiece, length - at);
+        readFully(payload.data() + at, piece, FrameCodec::kHeaderSize + at, FrameCodec::kHeaderSize + length);
+        crc = Crc32c::compute(payload.subspan(at, piece), crc);
     }
     try {
-        s.codec.verifyPayload(header, payload);
+        s.codec.verifyChecksum(header, crc, length);
     } catch (const FrameCorruptedError& e) {
         giveUp(e.what());
         throw FrameCorruptedError(where + ": " + e.what());
     }
-    return payload;
+    return length;
 }
 
 std::vector<std::uint8_t> Connection::recvBytes(std::optional<std::size_t> maxLength, fdio::Timeout timeout) {
-    return receiveFrame(maxLength, timeout, "recvBytes");
+    std::vector<std::uint8_t> message;
+    (void)receiveFrame(maxLength, {}, message, timeout, "recvBytes");
+    return message;
 }
 
 std::size_t Connection::recvBytesInto(std::span<std::uint8_t> buffer, std::size_t offset,
@@ -333,18 +350,17 @@ std::size_t Connection::recvBytesInto(std::span<std::uint8_t> buffer, std::size_
         throw std::out_of_range("recvBytesInto on " + describe() + ": offset " + std::to_string(offset) +
                                 " is beyond the buffer of " + std::to_string(buffer.size()) + " bytes");
     }
-    std::vector<std::uint8_t> message = receiveFrame(std::nullopt, timeout, "recvBytesInto");
-    if (message.size() > buffer.size() - offset) {
+    std::vector<std::uint8_t> overflow;
+    const std::size_t length =
+        receiveFrame(std::nullopt, buffer.subspan(offset), overflow, timeout, "recvBytesInto");
+    if (length > buffer.size() - offset) {
         const std::string what = "recvBytesInto on " + describe() + ": a message of " +
-                                 std::to_string(message.size()) + " bytes does not fit in the " +
+                                 std::to_string(length) + " bytes does not fit in the " +
                                  std::to_string(buffer.size() - offset) + " bytes after offset " +
                                  std::to_string(offset);
-        throw BufferTooShortError(what, std::move(message));
+        throw BufferTooShortError(what, std::move(overflow));
     }
-    if (!message.empty()) {
-        std::memcpy(buffer.data() + offset, message.data(), message.size());
-    }
-    return message.size();
+    return length;
 }
 
 bool Connection::poll(fdio::Timeout timeout) const {

@@ -117,8 +117,10 @@ private:
     /// The connection for an fd that arrived in a fresh child: one shared state per fd, so
     /// two arguments naming the same end stay copies of one handle.
     [[nodiscard]] static Connection adoptTransferred(int fd, bool readable, bool writable);
-    [[nodiscard]] std::vector<std::uint8_t> receiveFrame(std::optional<std::uint64_t> maxLength,
-                                                         fdio::Timeout timeout, const char* operation);
+    /// Reads one frame: into `target` if it fits, else into `overflow`. Returns its length.
+    std::size_t receiveFrame(std::optional<std::uint64_t> maxLength, std::span<std::uint8_t> target,
+                             std::vector<std::uint8_t>& overflow, fdio::Timeout timeout,
+                             const char* operation);
     [[nodiscard]] State& checked(const char* operation, bool wantRead, bool wantWrite) const;
 
     std::shared_ptr<State> d_;
@@ -135,7 +137,8 @@ template <class T> void Connection::send(const T& object) {
 }
 
 template <class T> T Connection::recv(fdio::Timeout timeout) {
-    const std::vector<std::uint8_t> payload = receiveFrame(std::nullopt, timeout, "recv");
+    std::vector<std::uint8_t> payload;
+    (void)receiveFrame(std::nullopt, {}, payload, timeout, "recv");
     std::istringstream in(std::string(payload.begin(), payload.end()));
     std::string tag;
     T value{};

@@ -59,10 +59,11 @@ FrameCodec::Header FrameCodec::encodeHeader(std::span<const std::uint8_t> payloa
 
 std::vector<std::uint8_t> FrameCodec::encode(std::span<const std::uint8_t> payload) const {
     const Header header = encodeHeader(payload);
-    std::vector<std::uint8_t> frame;
-    frame.reserve(kHeaderSize + payload.size());
-    frame.insert(frame.end(), header.begin(), header.end());
-    frame.insert(frame.end(), payload.begin(), payload.end());
+    std::vector<std::uint8_t> frame(kHeaderSize + payload.size());
+    std::memcpy(frame.data(), header.data(), kHeaderSize);
+    if (!payload.empty()) {
+        std::memcpy(frame.data() + kHeaderSize, payload.data(), payload.size());
+    }
     return frame;
 }
 
@@ -99,14 +100,16 @@ FrameHeader FrameCodec::decodeHeader(std::span<const std::uint8_t> header) const
 }
 
 void FrameCodec::verifyPayload(const FrameHeader& header, std::span<const std::uint8_t> payload) const {
-    if (payload.size() != header.length) {
+    verifyChecksum(header, Crc32c::compute(payload), payload.size());
+}
+
+void FrameCodec::verifyChecksum(const FrameHeader& header, std::uint32_t computed, std::uint64_t size) const {
+    if (size != header.length) {
         throw FrameCorruptedError("frame payload size mismatch: header says " +
-                                  std::to_string(header.length) + " bytes, got " +
-                                  std::to_string(payload.size()));
+                                  std::to_string(header.length) + " bytes, got " + std::to_string(size));
     }
-    const auto computed = Crc32c::compute(payload);
     if (computed != header.payloadCrc) {
-        throw FrameCorruptedError("frame payload checksum mismatch over " + std::to_string(payload.size()) +
+        throw FrameCorruptedError("frame payload checksum mismatch over " + std::to_string(size) +
                                   " bytes: header says " + hex32(header.payloadCrc) + ", payload gives " +
                                   hex32(computed) + kLikelyCause);
     }

@@ -54,6 +54,8 @@ public:
     [[nodiscard]] FrameHeader decodeHeader(std::span<const std::uint8_t> header) const;
     /// Throws FrameCorruptedError if the payload's size or checksum does not match the header.
     void verifyPayload(const FrameHeader& header, std::span<const std::uint8_t> payload) const;
+    /// The same check for a reader that summed the payload itself (Crc32c, piece by piece).
+    void verifyChecksum(const FrameHeader& header, std::uint32_t computed, std::uint64_t size) const;
 
     /// Decodes the frame at the start of `bytes`. std::nullopt: what is there is the valid
     /// beginning of a frame but it is incomplete (read more). Throws FrameCorruptedError as soon
