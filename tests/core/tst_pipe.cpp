@@ -288,6 +288,23 @@ private slots:
         }
     }
 
+    void brokenPipeIsAnError() {
+        // The reader is gone: the writer gets EPIPE as an exception; SIGPIPE does not kill it.
+        for (bool duplex : {true, false}) {
+            auto [reader, writer] = makePipe(duplex);
+            reader.close();
+            for (std::size_t size : {std::size_t{10}, kLarge}) {
+                try {
+                    writer.sendBytes(pattern(size, 0));
+                    QFAIL("sending to a closed reader succeeded");
+                } catch (const OsError& e) {
+                    QCOMPARE(e.code(), EPIPE);
+                    QVERIFY(std::string(e.what()).find("peer closed") != std::string::npos);
+                }
+            }
+        }
+    }
+
     void wrongDirection() {
         auto [in, out] = makePipe(false);
         QVERIFY(throwsWith<ProcessError>([&] { in.send(1); }, "receive-only"));
