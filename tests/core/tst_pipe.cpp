@@ -275,6 +275,18 @@ private slots:
         QVERIFY(!reader.readable());
     }
 
+    void timeoutMidFrame() {
+        // A timeout after part of a frame arrived leaves the stream out of step: said, and final.
+        auto [reader, writer] = makePipe(false);
+        const auto frame = FrameCodec().encode(pattern(1000, 1));
+        fdio::writeAll(writer.fileno(), frame.data(), 100, kWait, "part of a frame");
+        QVERIFY(throwsWith<TimeoutError>([&] { (void)reader.recvBytes(std::nullopt, 0.05); },
+                                         "middle of a frame"));
+        QVERIFY(!reader.readable());
+        QVERIFY(
+            throwsWith<FrameCorruptedError>([&] { (void)reader.recvBytes(std::nullopt, 0.0); }, "given up"));
+    }
+
     void eofOnPeerExit_data() { addStartMethodRows(); }
     void eofOnPeerExit() {
         for (bool duplex : {true, false}) {
