@@ -26,6 +26,7 @@ struct Connection::State {
     bool readable = false;
     bool writable = false;
     bool socket = false;
+    bool readEnd = false; ///< readable as made (readable turns false when the read side is given up)
     FrameCodec codec;
     std::string readBroken; ///< why the read side is no longer usable (stream out of step)
 };
@@ -110,6 +111,7 @@ Connection::Connection(UniqueFd fd, bool readable, bool writable) : d_(std::make
     d_->socket = isSocket(fd.get());
     d_->fd = std::move(fd);
     d_->readable = readable;
+    d_->readEnd = readable;
     d_->writable = writable;
 }
 
@@ -118,7 +120,7 @@ std::string Connection::describe() const {
         return "closed connection";
     }
     const char* direction =
-        d_->readable && d_->writable ? "duplex" : (d_->readable ? "read-only" : "write-only");
+        d_->readEnd && d_->writable ? "duplex" : (d_->readEnd ? "read-only" : "write-only");
     return "connection fd " + std::to_string(d_->fd.get()) + " (" + direction + " " +
            (d_->socket ? "socket" : "pipe") + " end)";
 }
@@ -225,7 +227,8 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
     State& s = checked(operation, true, false);
     const Deadline deadline = deadlineFor(timeout);
     const int fd = s.fd.get();
-    const std::string where = std::string(operation) + " on " + describe();
+    // Built only for an error: this is the hot path of every message.
+    auto where = [&] { return std::string(operation) + " on " + describe(); };
 
     // Gives up the read side: after a partial or bad frame the stream is out of step and
     // nothing that follows can be trusted (Python's Connection does the same after a bad
@@ -254,17 +257,17 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
                     if (errno == EINTR) {
                         continue;
                     }
-                    throw OsError(where + ": poll", errno);
+                    throw OsError(where() + ": poll", errno);
                 }
                 if (rc == 0) {
                     if (frameOffset + done == 0) {
-                        throw TimeoutError(where + ": no message arrived within " + std::to_string(*timeout) +
-                                           " s");
+                        throw TimeoutError(where() + ": no message arrived within " +
+                                           std::to_string(*timeout) + " s");
                     }
                     const std::string why =
                         "timed out in the middle of a frame (after " + progress(done) + ")";
                     giveUp(why);
-                    throw TimeoutError(where + ": " + why + "; the read side is no longer usable");
+                    throw TimeoutError(where() + ": " + why + "; the read side is no longer usable");
                 }
             }
             const ssize_t n = ::read(fd, data + done, size - done);
@@ -279,7 +282,7 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
                 const std::string why =
                     "the peer closed its end in the middle of a message (after " + progress(done) + ")";
                 giveUp(why);
-                throw EofError(where + ": " + why);
+                throw EofError(where() + ": " + why);
             }
             if (errno == EINTR) {
                 continue;
@@ -289,28 +292,28 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
                 (void)::poll(&pfd, 1, remainingMs(deadline));
                 continue;
             }
-            throw OsError(where, errno);
+            throw OsError(where(), errno);
         }
         return true;
     };
 
     FrameCodec::Header headerBytes{};
     if (!readFully(headerBytes.data(), headerBytes.size(), 0, 0)) {
-        throw EofError(where + ": the peer closed its end; no more messages will arrive");
+        throw EofError(where() + ": the peer closed its end; no more messages will arrive");
     }
     FrameHeader header;
     try {
         header = s.codec.decodeHeader(headerBytes);
     } catch (const FrameCorruptedError& e) {
         giveUp(e.what());
-        throw FrameCorruptedError(where + ": " + e.what());
+        throw FrameCorruptedError(where() + ": " + e.what());
     }
     if (maxLength && header.length > *maxLength) {
         const std::string why = "bad message length: " + std::to_string(header.length) +
                                 " bytes, more than the maximum of " + std::to_string(*maxLength) +
                                 " asked for";
         giveUp(why);
-        throw OsError(where + ": " + why, EMSGSIZE);
+        throw OsError(where() + ": " + why, EMSGSIZE);
     }
     // Straight into the caller's buffer when the message fits (no copy); otherwise into a
     // vector of exactly the announced size, which the cap above has bounded.
@@ -333,7 +336,7 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
         s.codec.verifyChecksum(header, crc, length);
     } catch (const FrameCorruptedError& e) {
         giveUp(e.what());
-        throw FrameCorruptedError(where + ": " + e.what());
+        throw FrameCorruptedError(where() + ": " + e.what());
     }
     return length;
 }

@@ -505,6 +505,7 @@ private slots:
                 const std::string what = e.what();
                 QVERIFY2(what.find("expected") != std::string::npos || what.find("says") != std::string::npos,
                          what.c_str());
+                qInfo("reader said: %s", what.c_str());
                 QVERIFY(!reader.readable());
                 QVERIFY(drainUntilEof(reader.fileno())); // lets both writers finish
             }
