@@ -199,6 +199,11 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
             if (errno == EINTR) {
                 continue;
             }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) { // someone made the fd non-blocking
+                pollfd pfd{s.fd.get(), POLLOUT, 0};
+                (void)::poll(&pfd, 1, -1);
+                continue;
+            }
             const int err = errno;
             if (err == EPIPE || err == ECONNRESET) {
                 if (guard) {
