@@ -28,6 +28,8 @@ struct BenchOptions {
 
 /// Measures the start→join latency of a no-op child under each start method.
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
+/// Measures Pipe throughput (64-byte and 1 MiB messages, child to parent) against a raw socketpair.
+std::vector<Figure> benchPipe(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -1,0 +1,146 @@
+// Pipe throughput: a child process streams messages to the parent over a duplex Pipe, against
+// the same traffic as bare write/read calls on a raw socketpair, interleaved in the same run.
+#include "bench.h"
+#include "ipc/connection.h"
+#include "ipc/pipe.h"
+#include "process/context.h"
+#include "process/errors.h"
+#include "process/fd_io.h"
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace forkscope::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kSmall = 64;
+constexpr std::size_t kLarge = 1 << 20;
+
+/// The engine's sender: waits for "go", then sends `count` messages of `size` bytes.
+void pipeSenderTask(TaskArgs& args) {
+    Connection& c = args.get<Connection>(0);
+    const auto size = static_cast<std::size_t>(args.get<int>(1));
+    const int count = args.get<int>(2);
+    const std::vector<std::uint8_t> message(size, 0x5A);
+    (void)c.recvBytes(std::nullopt, 30.0);
+    for (int i = 0; i < count; ++i) {
+        c.sendBytes(message);
+    }
+}
+FORKSCOPE_TASK(pipeSenderTask);
+
+/// Messages per second through Connection.sendBytes/recvBytes, child → parent.
+double engineRate(std::size_t size, int count) {
+    auto [mine, theirs] = makePipe(true);
+    Process child =
+        getContext(StartMethod::Fork).process(&pipeSenderTask, {theirs, static_cast<int>(size), count});
+    child.start();
+    theirs.close();
+    const auto start = Clock::now();
+    mine.sendBytes(std::string_view("go"));
+    // Small messages come back as new vectors (Python's recv_bytes); large ones land in one
+    // reused buffer (recv_bytes_into), as the raw limit does: allocating and zeroing 1 MiB per
+    // message would measure the allocator, not the pipe.
+    std::size_t bytes = 0;
+    std::vector<std::uint8_t> buffer(size);
+    for (int i = 0; i < count; ++i) {
+        bytes +=
+            size <= kSmall ? mine.recvBytes(std::nullopt, 30.0).size() : mine.recvBytesInto(buffer, 0, 30.0);
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    child.join(30.0);
+    if (child.exitCode() != 0 || bytes != size * static_cast<std::size_t>(count)) {
+        throw ProcessError("pipe benchmark child did not deliver its messages");
+    }
+    return count / seconds;
+}
+
+/// The limit: the same traffic as bare write()/read() of `size` bytes on a socketpair, with a
+/// forked child writing, the parent reading exactly one message per read loop.
+double rawRate(std::size_t size, int count) {
+    auto [parentEnd, childEnd] = fdio::makeSocketPair();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        throw OsError("fork for the raw pipe benchmark", errno);
+    }
+    if (pid == 0) {
+        parentEnd.reset();
+        const std::vector<char> message(size, 0x5A);
+        char go = 0;
+        bool ok = ::read(childEnd.get(), &go, 1) == 1;
+        for (int i = 0; ok && i < count; ++i) {
+            std::size_t done = 0;
+            while (ok && done < size) {
+                const ssize_t n = ::write(childEnd.get(), message.data() + done, size - done);
+                ok = n > 0 || (n < 0 && errno == EINTR);
+                done += n > 0 ? static_cast<std::size_t>(n) : 0;
+            }
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+    childEnd.reset();
+    std::vector<char> buffer(size);
+    const auto start = Clock::now();
+    const char go = 'g';
+    fdio::writeAll(parentEnd.get(), &go, 1, 30.0, "go byte");
+    for (int i = 0; i < count; ++i) {
+        if (!fdio::readExact(parentEnd.get(), buffer.data(), size, 30.0, "raw benchmark message")) {
+            throw OsError("raw pipe benchmark: the writer ended early", EPIPE);
+        }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw ProcessError("raw pipe benchmark child failed");
+    }
+    return count / seconds;
+}
+
+Figure measureRate(const std::string& name, const std::string& unit, const std::string& limitWhat,
+                   double target, const BenchOptions& options, double perMessage, std::size_t size,
+                   int count) {
+    Figure figure;
+    figure.name = name;
+    figure.unit = unit;
+    figure.limitWhat = limitWhat;
+    figure.lowerIsBetter = false;
+    figure.target = target;
+    (void)engineRate(size, count); // warm-up: page cache, lazy binding, allocator
+    (void)rawRate(size, count);
+    for (int r = 0; r < options.repetitions; ++r) {
+        // Interleaved, so that a noisy neighbour slows both sides of the ratio alike.
+        figure.samples.push_back(engineRate(size, count) * perMessage);
+        figure.limitSamples.push_back(rawRate(size, count) * perMessage);
+    }
+    figure.value = median(figure.samples);
+    figure.limit = median(figure.limitSamples);
+    return figure;
+}
+
+int scaled(int count, double scale) {
+    return std::max(1, static_cast<int>(count * scale));
+}
+
+} // namespace
+
+std::vector<Figure> benchPipe(const BenchOptions& options) {
+    std::vector<Figure> figures;
+    figures.push_back(measureRate("pipe_small_msgs_per_s", "msgs/s",
+                                  "64-byte write()/read() on a raw socketpair, child to parent", 0.5, options,
+                                  1.0, kSmall, scaled(100000, options.scale)));
+    figures.push_back(measureRate("pipe_large_bytes_per_s", "bytes/s",
+                                  "1 MiB write()/read() on a raw socketpair, child to parent", 0.8, options,
+                                  static_cast<double>(kLarge), kLarge, scaled(200, options.scale)));
+    return figures;
+}
+
+} // namespace forkscope::cli
