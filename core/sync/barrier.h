@@ -23,6 +23,8 @@ namespace forkscope {
 /// travel, just as Python cannot pickle a lambda.
 class Barrier {
 public:
+    /// A one-party barrier (what a child default-constructs before receiving one).
+    Barrier() : Barrier(1) {}
     explicit Barrier(int parties, std::function<void()> action = {}, Timeout timeout = std::nullopt);
 
     /// Waits for all parties; timeout defaults to the one given at construction.

@@ -23,7 +23,6 @@ class Deadline {
 public:
     static Deadline after(Timeout timeout);
     static Deadline now() { return after(0.0); }
-    [[nodiscard]] bool forever() const noexcept { return !at_; }
     [[nodiscard]] bool expired() const;
     /// Seconds left (>= 0), or nullopt when forever.
     [[nodiscard]] Timeout remaining() const;

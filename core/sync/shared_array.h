@@ -96,7 +96,7 @@ public:
         std::uint64_t size = 0;
         bool hasLock = false;
         ar(region_, size, hasLock);
-        region_.as<char>("Array");
+        (void)region_.as<char>("Array");
         if (size * sizeof(T) > region_.size()) {
             throw SerializationError("Array: received " + std::to_string(size) +
                                      " elements but a region of " + std::to_string(region_.size()) +
