@@ -5,36 +5,19 @@
 
 namespace forkscope {
 
-namespace {
-thread_local pid_t t_pid = 0;
-thread_local pid_t t_tid = 0;
-
-void refresh() noexcept {
-    t_pid = ::getpid();
-    t_tid = ::gettid();
+void ThreadIdentity::refresh() noexcept {
+    pid_ = ::getpid();
+    tid_ = ::gettid();
 }
 
-void forgetAfterFork() noexcept {
-    t_pid = 0;
-    t_tid = 0;
+void ThreadIdentity::forgetAfterFork() noexcept {
+    pid_ = 0;
+    tid_ = 0;
 }
 
-// Registered by a static initialiser of this file, which is linked whenever pid()/tid() are used.
-[[maybe_unused]] const bool g_atforkRegistered = ::pthread_atfork(nullptr, nullptr, &forgetAfterFork) == 0;
-} // namespace
-
-pid_t ThreadIdentity::pid() noexcept {
-    if (t_pid == 0) [[unlikely]] {
-        refresh();
-    }
-    return t_pid;
-}
-
-pid_t ThreadIdentity::tid() noexcept {
-    if (t_tid == 0) [[unlikely]] {
-        refresh();
-    }
-    return t_tid;
-}
+// Initialised at program start-up: this file is linked whenever an identity is looked up,
+// since refresh() lives here.
+const bool ThreadIdentity::atforkRegistered_ =
+    ::pthread_atfork(nullptr, nullptr, &ThreadIdentity::forgetAfterFork) == 0;
 
 } // namespace forkscope
