@@ -3,7 +3,9 @@
 #include "owner_record.h"
 #include "process/errors.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <pthread.h>
 
 namespace forkscope {
@@ -41,9 +43,22 @@ bool RobustLock::acquire(bool block, Timeout timeout) {
         rc = ::pthread_mutex_trylock(&state_->mutex);
     } else if (!timeout) {
         rc = ::pthread_mutex_lock(&state_->mutex);
-    } else {
-        const Deadline deadline = Deadline::after(timeout);
-        rc = ::pthread_mutex_clocklock(&state_->mutex, CLOCK_MONOTONIC, deadline.absolute());
+    } else if (rc = ::pthread_mutex_trylock(&state_->mutex); rc == EBUSY) {
+        // Try first, then pthread_mutex_timedlock (CLOCK_REALTIME) rather than
+        // pthread_mutex_clocklock (CLOCK_MONOTONIC): ThreadSanitizer (GCC 12) does not intercept
+        // clocklock, nor model EOWNERDEAD from timedlock, and would then report our unlock as an
+        // unlock of an unlocked mutex. The trylock sees a dead owner in the common case.
+        timespec until{};
+        ::clock_gettime(CLOCK_REALTIME, &until);
+        const double seconds = std::max(0.0, *timeout);
+        until.tv_sec += static_cast<time_t>(seconds);
+        until.tv_nsec +=
+            static_cast<long>((seconds - static_cast<double>(static_cast<time_t>(seconds))) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec += 1;
+            until.tv_nsec -= 1000000000L;
+        }
+        rc = ::pthread_mutex_timedlock(&state_->mutex, &until);
     }
     if (rc == EBUSY || rc == ETIMEDOUT) {
         return false;
