@@ -298,6 +298,25 @@ private slots:
         }
     }
 
+    void conditionNotifyAfterWaiterKilled_data() { addStartMethodRows(); }
+    void conditionNotifyAfterWaiterKilled() {
+        Condition condition;
+        Value<int> flag(0);
+        TestPipe waiting;
+        Process victim = rowContext().process(&waitForFlag, {condition, flag, waiting.writeHandle()});
+        victim.start();
+        QVERIFY(receiveByte(waiting.read.get()));
+        QVERIFY(condition.acquire(true, 10.0)); // the victim now sleeps inside wait()
+        condition.release();
+        victim.kill();
+        victim.join(10.0);
+        QCOMPARE(victim.exitCode(), std::optional<int>(-SIGKILL));
+        std::lock_guard guard(condition);
+        condition.notify(); // never waits for the dead waiter
+        condition.notifyAll();
+        QVERIFY(!condition.wait(0.01));
+    }
+
     void conditionErrorsAndTimeouts_data() { addStartMethodRows(); }
     void conditionErrorsAndTimeouts() {
         Condition condition;
