@@ -30,6 +30,8 @@ struct BenchOptions {
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
 /// Measures Pipe throughput (64-byte and 1 MiB messages, child to parent) against a raw socketpair.
 std::vector<Figure> benchPipe(const BenchOptions& options);
+/// Lock acquire+release cost and 2-process contended increments of a locked Value.
+std::vector<Figure> benchSync(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -25,6 +25,7 @@ int runList(bool json) {
 int runBench(bool json, const forkscope::cli::BenchOptions& options) {
     std::vector<forkscope::cli::Figure> figures = forkscope::cli::benchStartLatency(options);
     for (auto& figure : forkscope::cli::benchPipe(options)) {
+    for (auto& figure : forkscope::cli::benchSync(options)) {
         figures.push_back(std::move(figure));
     }
     if (json) {
