@@ -245,8 +245,8 @@ private slots:
                 b = static_cast<std::uint8_t>(state >> 56);
             }
             if (i % 5 == 0) {
-                std::copy(TrackerMessage::kMagic.begin(), TrackerMessage::kMagic.end(), noise.begin());
                 noise.resize(std::max<std::size_t>(noise.size(), 8));
+                std::copy(TrackerMessage::kMagic.begin(), TrackerMessage::kMagic.end(), noise.begin());
             }
             sendRaw(channel, noise);
         }
