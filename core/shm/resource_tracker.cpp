@@ -24,6 +24,7 @@ namespace {
 constexpr const char* kTrackerFlag = "--forkscope-resource-tracker";
 constexpr double kSendTimeout = 10.0;
 constexpr double kReapTimeout = 5.0;
+constexpr double kStartTimeout = 30.0;
 
 // Registered wherever the tracker client is linked in, so every image that can register a
 // resource can also become the tracker.
@@ -37,6 +38,28 @@ std::optional<int> exitCodeOf(int status) {
         return -WTERMSIG(status);
     }
     return std::nullopt;
+}
+
+/// The tracker says it is serving with one byte on the channel (the only thing it ever sends,
+/// before anyone else holds the other end). Without it — an image whose main() does not call
+/// freezeSupport() first would run the whole program instead — it is killed and this says why.
+void awaitReady(int channel, pid_t pid, int pidfd) {
+    char ready = 0;
+    ssize_t n = -1;
+    if (fdio::waitFor(channel, POLLIN, kStartTimeout)) {
+        do {
+            n = ::recv(channel, &ready, sizeof ready, MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+    }
+    if (n == 1 && ready == kReadyByte) {
+        return;
+    }
+    fdio::pidfdSendSignal(pidfd, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    throw BootstrapError("the resource tracker (pid " + std::to_string(pid) +
+                         ") did not start: a program that uses shared memory must call "
+                         "forkscope::freezeSupport(argc, argv) first in main()");
 }
 
 } // namespace
@@ -117,10 +140,13 @@ void ResourceTracker::startLocked() {
         throw OsError("exec of /proc/self/exe for the resource tracker", execError);
     }
 
+    UniqueFd pidfd = fdio::pidfdOpen(pid);
+    awaitReady(ours.get(), pid, pidfd.get());
+
     const pid_t me = ::getpid();
     channel_ = std::move(ours);
     trackerPid_ = pid;
-    trackerPidfd_ = fdio::pidfdOpen(pid);
+    trackerPidfd_ = std::move(pidfd);
     ownerPid_ = me;
     if (hookPid_ != me) {
         hookPid_ = me;

@@ -79,6 +79,9 @@ private:
     std::map<Key, int> owned_;
 };
 
+/// What the tracker sends once, when it is ready: the only byte that ever travels back.
+inline constexpr char kReadyByte = 'R';
+
 /// The tracker's main loop; runs in the image started with --forkscope-resource-tracker.
 [[noreturn]] void runResourceTracker(int argc, char** argv);
 

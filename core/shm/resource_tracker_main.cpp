@@ -161,6 +161,10 @@ void runResourceTracker(int argc, char** argv) {
     ::signal(SIGINT, SIG_IGN);
     ::signal(SIGTERM, SIG_IGN);
 
+    const char ready = kReadyByte;
+    if (::send(fd, &ready, 1, MSG_NOSIGNAL) != 1) {
+        ::_exit(1); // the starter is already gone
+    }
     Tracker tracker(fd);
     tracker.serve();
     tracker.cleanUp();
