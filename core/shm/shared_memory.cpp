@@ -73,7 +73,6 @@ struct SharedMemory::State {
 };
 
 SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::size_t size) {
-    auto state = std::make_shared<State>();
     if (!create) {
         if (!name) {
             throw std::invalid_argument(
@@ -88,6 +87,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     if (name) {
         shmname::check(*name);
     }
+    auto state = std::make_shared<State>();
     for (int attempt = 0;; ++attempt) {
         state->name = name ? *name : randomName();
         state->fd.reset(::shm_open(state->name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600));
