@@ -10,8 +10,10 @@
 #include "shm/tracker_message.h"
 #include "test_main.h"
 
+#include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -91,6 +93,15 @@ void attachAndReport(TaskArgs& args) {
                  (ResourceTracker::instance().fd() < 0 ? "no tracker" : "shared tracker"));
 }
 FORKSCOPE_TASK(attachAndReport);
+
+/// arg 0: report. Creates a segment in a fork child (through the inherited channel) and
+/// exits without unlinking it.
+void createWithInheritedChannel(TaskArgs& args) {
+    SharedMemory shm = SharedMemory::create(64);
+    sendText(args.get<FdHandle>(0).fd(),
+             shm.name() + "|" + std::to_string(ResourceTracker::instance().pid()));
+}
+FORKSCOPE_TASK(createWithInheritedChannel);
 
 void sendRaw(int fd, const std::vector<std::uint8_t>& bytes) {
     QVERIFY(fdio::waitFor(fd, POLLOUT, 5.0));
@@ -304,6 +315,35 @@ private slots:
         QVERIFY2(std::stoi(seen.substr(bar + 1)) > 0, seen.c_str()); // it started its own
         shm.unlink();
         QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0)); // reaps the killed one
+    }
+
+    void forkChildSharesTheParentsTracker() {
+        TestPipe report;
+        Process child(getContext(StartMethod::Fork), &createWithInheritedChannel, {report.writeHandle()});
+        child.start();
+        const std::string seen = receiveText(report.read.get());
+        child.join(10.0);
+        QCOMPARE(child.exitCode(), std::optional<int>(0));
+        const auto bar = seen.find('|');
+        const std::string name = seen.substr(0, bar);
+        QCOMPARE(QString::fromStdString(seen.substr(bar + 1)), QStringLiteral("0")); // started none
+        // Registered with our tracker, which outlives the child: the segment is still there
+        // and goes when the whole tree (here: we) lets go of the channel.
+        QVERIFY(existsInDevShm(name));
+        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
+        QVERIFY(!existsInDevShm(name));
+    }
+
+    void semaphoresUseTheSameChannel() {
+        const std::string name = "/fs_test_sem_" + std::to_string(::getpid());
+        sem_t* semaphore = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
+        QVERIFY(semaphore != SEM_FAILED);
+        ::sem_close(semaphore);
+        ResourceTracker::instance().registerResource(name, TrackerMessage::ResourceType::Semaphore);
+        QVERIFY(std::filesystem::exists("/dev/shm/sem." + name.substr(1)));
+        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
+        QVERIFY2(!std::filesystem::exists("/dev/shm/sem." + name.substr(1)),
+                 "the semaphore was not unlinked");
     }
 
     void normalExitStopsTheTrackerAndCleansUp_data() { addStartMethodRows(); }
