@@ -28,6 +28,8 @@ struct BenchOptions {
 
 /// Measures the start→join latency of a no-op child under each start method.
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
+/// Lock acquire+release cost and 2-process contended increments of a locked Value.
+std::vector<Figure> benchSync(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "semaphore.h"
+
+namespace forkscope {
+
+/// A semaphore whose value may never exceed its initial value (Python's BoundedSemaphore):
+/// release() above it throws ProcessError and leaves the value unchanged.
+class BoundedSemaphore : public Semaphore {
+public:
+    explicit BoundedSemaphore(std::uint32_t value = 1);
+};
+
+} // namespace forkscope

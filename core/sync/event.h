@@ -1,0 +1,36 @@
+#pragma once
+
+#include "futex.h"
+#include "shared_region.h"
+
+namespace forkscope {
+
+/// A flag processes can wait for (Python's multiprocessing.Event).
+///
+/// One futex word and no lock: set() is a store and a futex wake, so it never blocks, even when
+/// a waiter was killed in the middle of wait() (Python's Event, built on a Condition, can hang
+/// in that case, and so can one built on a process-shared pthread condition variable).
+class Event {
+public:
+    Event();
+
+    void set();
+    void clear();
+    [[nodiscard]] bool isSet() const;
+    /// Waits until set or the timeout; returns the flag (false on timeout), like Python.
+    bool wait(Timeout timeout = std::nullopt);
+
+    template <class Archive> void save(Archive& ar) const { ar(region_); }
+    template <class Archive> void load(Archive& ar) {
+        ar(region_);
+        bind();
+    }
+
+private:
+    struct State;
+    void bind();
+    SharedRegion region_;
+    State* state_ = nullptr;
+};
+
+} // namespace forkscope

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "futex.h"
+#include "shared_region.h"
+
+#include <cstdint>
+#include <sys/types.h>
+
+namespace forkscope {
+
+/// A non-recursive lock shared between processes (Python's multiprocessing.Lock).
+///
+/// State in a SharedRegion: a Boost interprocess_mutex (a PTHREAD_PROCESS_SHARED pthread mutex:
+/// its uncontended path is one atomic instruction, and it is exactly what the benchmark limit
+/// measures) and an OwnerRecord, so a lock left held by a dead process is detectable
+/// (isAbandoned()). Copies, and the object a child receives, refer to the same lock.
+///
+/// Unlike Python, release() by a thread that does not hold the lock is an error: a pthread
+/// mutex may only be unlocked by its owner.
+class Lock {
+public:
+    /// A new, unlocked lock.
+    Lock();
+
+    /// Python's acquire(block=True, timeout=None): true when the lock was acquired. Blocking
+    /// forever on a lock the caller already holds throws ProcessError (it could never return).
+    bool acquire(bool block = true, Timeout timeout = std::nullopt);
+    /// Throws ProcessError when the lock is not held, or held by another thread or process.
+    void release();
+
+    // BasicLockable / Lockable, for std::lock_guard, std::unique_lock, std::scoped_lock.
+    void lock() { acquire(); }
+    bool try_lock() { return acquire(false); }
+    void unlock() { release(); }
+
+    /// The holder's pid / tid, 0 when unlocked.
+    [[nodiscard]] pid_t ownerPid() const;
+    [[nodiscard]] pid_t ownerTid() const;
+    /// The lock is held by a process that has ended (zombie included): nobody will release it.
+    [[nodiscard]] bool isAbandoned() const;
+    [[nodiscard]] bool heldByCaller() const;
+
+    /// For Condition: releases the lock (the caller holds it) and returns what to restore.
+    std::uint32_t releaseForWait();
+    void reacquireAfterWait(std::uint32_t saved);
+
+    template <class Archive> void save(Archive& ar) const { ar(region_); }
+    template <class Archive> void load(Archive& ar) {
+        ar(region_);
+        bind();
+    }
+
+    friend bool operator==(const Lock& a, const Lock& b) noexcept { return a.state_ == b.state_; }
+
+private:
+    struct State;
+    void bind();
+    SharedRegion region_;
+    State* state_ = nullptr;
+};
+
+} // namespace forkscope

@@ -1,0 +1,94 @@
+#include "rlock.h"
+
+#include "owner_record.h"
+#include "process/errors.h"
+#include "timed_mutex_lock.h"
+
+namespace forkscope {
+
+struct RLock::State {
+    boost::interprocess::interprocess_mutex mutex;
+    OwnerRecord owner;
+    std::uint32_t count = 0; ///< only read and written by the holder, under the mutex
+};
+
+RLock::RLock() {
+    auto [region, state] = SharedRegion::make<State>("forkscope-rlock");
+    region_ = std::move(region);
+    state_ = state;
+}
+
+void RLock::bind() {
+    state_ = region_.as<State>("RLock");
+}
+
+bool RLock::acquire(bool block, Timeout timeout) {
+    if (state_->owner.heldByCaller()) {
+        ++state_->count;
+        return true;
+    }
+    if (!lockInterprocessMutex(state_->mutex, block, timeout)) {
+        return false;
+    }
+    state_->owner.claim();
+    state_->count = 1;
+    return true;
+}
+
+void RLock::checkHeld(const char* operation) const {
+    if (state_->owner.heldByCaller()) {
+        return;
+    }
+    if (state_->owner.pid() == 0) {
+        throw ProcessError(std::string("RLock.") + operation + " by " + describeCaller() +
+                           ": the lock is not held (released more often than acquired)");
+    }
+    throw ProcessError(std::string("RLock.") + operation + " by " + describeCaller() +
+                       ": the lock is held by " + state_->owner.describe() +
+                       "; only the owner may release it");
+}
+
+void RLock::release() {
+    checkHeld("release()");
+    if (--state_->count == 0) {
+        state_->owner.clear();
+        state_->mutex.unlock();
+    }
+}
+
+pid_t RLock::ownerPid() const {
+    return state_->owner.pid();
+}
+
+pid_t RLock::ownerTid() const {
+    return state_->owner.tid();
+}
+
+bool RLock::isAbandoned() const {
+    return state_->owner.abandoned();
+}
+
+bool RLock::heldByCaller() const {
+    return state_->owner.heldByCaller();
+}
+
+std::uint32_t RLock::recursionCount() const {
+    return state_->owner.heldByCaller() ? state_->count : 0;
+}
+
+std::uint32_t RLock::releaseForWait() {
+    checkHeld("release() for a Condition wait");
+    const std::uint32_t saved = state_->count;
+    state_->count = 0;
+    state_->owner.clear();
+    state_->mutex.unlock();
+    return saved;
+}
+
+void RLock::reacquireAfterWait(std::uint32_t saved) {
+    state_->mutex.lock();
+    state_->owner.claim();
+    state_->count = saved;
+}
+
+} // namespace forkscope

@@ -1,0 +1,501 @@
+// Cross-process synchronisation primitives (Python's multiprocessing.synchronize) under each
+// start method: every blocking call is bounded, children report through pipes, nothing sleeps.
+#include "process/context.h"
+#include "process/errors.h"
+#include "process/fd_handle.h"
+#include "process_test_support.h"
+#include "sync/barrier.h"
+#include "sync/bounded_semaphore.h"
+#include "sync/condition.h"
+#include "sync/event.h"
+#include "sync/lock.h"
+#include "sync/rlock.h"
+#include "sync/robust_lock.h"
+#include "sync/semaphore.h"
+#include "sync/shared_value.h"
+#include "test_main.h"
+
+#include <chrono>
+#include <mutex>
+#include <sched.h>
+#include <set>
+#include <signal.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace forkscope;
+using namespace forkscope::test;
+
+namespace {
+
+constexpr int kRefused = 5; ///< a child's exit code for "the misuse was refused as expected"
+constexpr int kAccepted = 6;
+
+bool receiveByte(int fd) {
+    char byte = 0;
+    return fdio::readExact(fd, &byte, 1, 10.0, "ready byte");
+}
+
+/// A bounded poll for state another process changes (no sleep: yields the CPU).
+template <class Predicate> bool waitUntil(Predicate predicate, double seconds = 10.0) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!predicate()) {
+        if (std::chrono::steady_clock::now() > end) {
+            return false;
+        }
+        ::sched_yield();
+    }
+    return true;
+}
+
+/// Holds lock arg 0, says "held" on arg 1, releases after a byte (or EOF) on arg 2.
+template <class L> void holdUntilGate(TaskArgs& args) {
+    L& lock = args.get<L>(0);
+    if (!lock.acquire(true, 10.0)) {
+        exitProcess(3);
+    }
+    sendByte(args.get<FdHandle>(1).fd());
+    awaitByte(args.get<FdHandle>(2).fd());
+    lock.release();
+}
+void holdLockUntilGate(TaskArgs& args) {
+    holdUntilGate<Lock>(args);
+}
+FORKSCOPE_TASK(holdLockUntilGate);
+void holdRLockUntilGate(TaskArgs& args) {
+    holdUntilGate<RLock>(args);
+}
+FORKSCOPE_TASK(holdRLockUntilGate);
+void holdRobustLockUntilGate(TaskArgs& args) {
+    holdUntilGate<RobustLock>(args);
+}
+FORKSCOPE_TASK(holdRobustLockUntilGate);
+
+/// Releases an RLock the parent holds: must be refused.
+void releaseForeignRLock(TaskArgs& args) {
+    try {
+        args.get<RLock>(0).release();
+    } catch (const ProcessError& e) {
+        exitProcess(std::string(e.what()).find("held by") != std::string::npos ? kRefused : kAccepted + 1);
+    }
+    exitProcess(kAccepted);
+}
+FORKSCOPE_TASK(releaseForeignRLock);
+
+void releaseSemaphore(TaskArgs& args) {
+    Semaphore& semaphore = args.get<Semaphore>(0);
+    for (int i = 0; i < args.get<int>(1); ++i) {
+        semaphore.release();
+    }
+}
+FORKSCOPE_TASK(releaseSemaphore);
+
+void overReleaseBounded(TaskArgs& args) {
+    try {
+        args.get<BoundedSemaphore>(0).release();
+    } catch (const ProcessError&) {
+        exitProcess(kRefused);
+    }
+    exitProcess(kAccepted);
+}
+FORKSCOPE_TASK(overReleaseBounded);
+
+/// Waits on the Condition (arg 0) for the flag (arg 1) after saying "waiting" on arg 2 while it
+/// holds the lock, so the parent's acquire succeeds only once this child sleeps in wait().
+void waitForFlag(TaskArgs& args) {
+    Condition& condition = args.get<Condition>(0);
+    Value<int>& flag = args.get<Value<int>>(1);
+    std::lock_guard guard(condition);
+    sendByte(args.get<FdHandle>(2).fd());
+    exitProcess(condition.waitFor([&] { return flag.get() == 1; }, 10.0) ? 0 : 3);
+}
+FORKSCOPE_TASK(waitForFlag);
+
+void notifyWithoutLock(TaskArgs& args) {
+    try {
+        args.get<Condition>(0).notify();
+    } catch (const ProcessError&) {
+        exitProcess(kRefused);
+    }
+    exitProcess(kAccepted);
+}
+FORKSCOPE_TASK(notifyWithoutLock);
+
+/// Says "waiting" on arg 1, then waits for the Event (arg 0).
+void waitEvent(TaskArgs& args) {
+    sendByte(args.get<FdHandle>(1).fd());
+    exitProcess(args.get<Event>(0).wait(10.0) ? 0 : 3);
+}
+FORKSCOPE_TASK(waitEvent);
+
+/// Waits on the Barrier (arg 0) and reports the index, or "broken", on arg 1.
+void barrierWait(TaskArgs& args) {
+    std::string result;
+    try {
+        result = std::to_string(args.get<Barrier>(0).wait(10.0));
+    } catch (const BrokenBarrierError&) {
+        result = "broken";
+    }
+    sendText(args.get<FdHandle>(1).fd(), result);
+}
+FORKSCOPE_TASK(barrierWait);
+
+} // namespace
+
+class TestSync : public QObject {
+    Q_OBJECT
+
+private:
+    LeakSnapshot before_;
+
+    /// Starts a child holding `lock`, returns it once it says "held".
+    template <class L>
+    Process startHolder(TaskFunction task, const L& lock, TestPipe& ready, TestPipe& gate) {
+        Process p = rowContext().process(task, {lock, ready.writeHandle(), gate.readHandle()});
+        p.start();
+        if (!receiveByte(ready.read.get())) {
+            p.kill();
+            p.join(10.0);
+            throw std::runtime_error("the holder child never reported that it holds the lock");
+        }
+        return p;
+    }
+
+    static int runToExit(Process p) {
+        p.start();
+        p.join(10.0);
+        return p.exitCode().value_or(-1000);
+    }
+
+private slots:
+    void initTestCase() {
+        // The forkserver is a long-lived helper of this program; start it before the baseline.
+        Process warm(getContext(StartMethod::Forkserver), &releaseSemaphore, {Semaphore(0), 0});
+        warm.start();
+        warm.join(10.0);
+    }
+    void init() { before_ = LeakSnapshot::take(); }
+    void cleanup() {
+        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
+        QVERIFY2(leaks.empty(), leaks.c_str());
+    }
+
+    void lockAcrossProcesses_data() { addStartMethodRows(); }
+    void lockAcrossProcesses() {
+        Lock lock;
+        TestPipe ready, gate;
+        Process holder = startHolder(&holdLockUntilGate, lock, ready, gate);
+        QCOMPARE(lock.ownerPid(), *holder.pid());
+        QVERIFY(lock.ownerTid() != 0);
+        QVERIFY(!lock.isAbandoned());
+        QVERIFY(!lock.heldByCaller());
+        QVERIFY(!lock.acquire(false));
+        QVERIFY(!lock.try_lock());
+        QVERIFY(!lock.acquire(true, 0.05));                     // times out
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // not ours
+        sendByte(gate.write.get());
+        QVERIFY(lock.acquire(true, 10.0));
+        QCOMPARE(lock.ownerPid(), ::getpid());
+        lock.release();
+        QCOMPARE(lock.ownerPid(), 0);
+        holder.join(10.0);
+        QCOMPARE(holder.exitCode(), std::optional<int>(0));
+    }
+
+    void lockErrors() {
+        Lock lock;
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // not held
+        {
+            std::lock_guard guard(lock);
+            QVERIFY(lock.heldByCaller());
+            QVERIFY_THROWS_EXCEPTION(ProcessError, lock.acquire()); // would deadlock
+            QVERIFY(!lock.acquire(false));
+            QVERIFY(!lock.acquire(true, 0.01));
+            bool refused = false;
+            std::thread other([&] {
+                try {
+                    lock.release();
+                } catch (const ProcessError&) {
+                    refused = true;
+                }
+            });
+            other.join();
+            QVERIFY(refused); // another thread may not release it
+        }
+        QVERIFY(!lock.heldByCaller());
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+    }
+
+    void rlockRecursionAndErrors_data() { addStartMethodRows(); }
+    void rlockRecursionAndErrors() {
+        RLock lock;
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // not held
+        QVERIFY(lock.acquire());
+        QVERIFY(lock.acquire(false));
+        QVERIFY(lock.acquire(true, 0.01));
+        QCOMPARE(lock.recursionCount(), 3u);
+        QCOMPARE(runToExit(rowContext().process(&releaseForeignRLock, {lock})), kRefused);
+        QCOMPARE(lock.recursionCount(), 3u);
+        lock.release();
+        lock.release();
+        QVERIFY(lock.heldByCaller());
+        lock.release();
+        QVERIFY(!lock.heldByCaller());
+        QCOMPARE(lock.ownerPid(), 0);
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // released too many times
+    }
+
+    void semaphoreAcrossProcesses_data() { addStartMethodRows(); }
+    void semaphoreAcrossProcesses() {
+        Semaphore semaphore(0);
+        QVERIFY(!semaphore.acquire(false));
+        QVERIFY(!semaphore.acquire(true, 0.05));
+        Process p = rowContext().process(&releaseSemaphore, {semaphore, 2});
+        p.start();
+        QVERIFY(semaphore.acquire(true, 10.0));
+        QVERIFY(semaphore.acquire(true, 10.0));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QCOMPARE(semaphore.getValue(), 0u);
+        QVERIFY(!semaphore.acquire(true, 0.01));
+        semaphore.release(3);
+        QCOMPARE(semaphore.getValue(), 3u); // unbounded: may exceed the initial value
+    }
+
+    void boundedSemaphore_data() { addStartMethodRows(); }
+    void boundedSemaphore() {
+        BoundedSemaphore semaphore(2);
+        QCOMPARE(runToExit(rowContext().process(&overReleaseBounded, {semaphore})), kRefused);
+        QCOMPARE(semaphore.getValue(), 2u);
+        QVERIFY(semaphore.acquire());
+        QVERIFY(semaphore.acquire(false));
+        QVERIFY(!semaphore.acquire(true, 0.01));
+        QCOMPARE(runToExit(rowContext().process(&overReleaseBounded, {semaphore})), kAccepted);
+        semaphore.release();
+        QVERIFY_THROWS_EXCEPTION(ProcessError, semaphore.release());
+        QCOMPARE(semaphore.getValue(), 2u);
+        QVERIFY_THROWS_EXCEPTION(ProcessError, BoundedSemaphore(0));
+    }
+
+    void conditionAcrossProcesses_data() { addStartMethodRows(); }
+    void conditionAcrossProcesses() {
+        for (bool withPlainLock : {false, true}) {
+            Condition condition = withPlainLock ? Condition(Lock()) : Condition();
+            Value<int> flag(0);
+            TestPipe waiting;
+            Process p = rowContext().process(&waitForFlag, {condition, flag, waiting.writeHandle()});
+            p.start();
+            QVERIFY(receiveByte(waiting.read.get()));
+            {
+                // Acquiring succeeds only once the child released the lock inside wait().
+                QVERIFY(condition.acquire(true, 10.0));
+                flag.set(1);
+                condition.notify();
+                condition.release();
+            }
+            p.join(10.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+        }
+    }
+
+    void conditionErrorsAndTimeouts_data() { addStartMethodRows(); }
+    void conditionErrorsAndTimeouts() {
+        Condition condition;
+        QVERIFY_THROWS_EXCEPTION(ProcessError, condition.wait(0.01));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, condition.waitFor([] { return true; }, 0.01));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, condition.notify());
+        QVERIFY_THROWS_EXCEPTION(ProcessError, condition.notifyAll());
+        QVERIFY_THROWS_EXCEPTION(ProcessError, condition.release());
+        QCOMPARE(runToExit(rowContext().process(&notifyWithoutLock, {condition})), kRefused);
+
+        RLock lock;
+        Condition recursive(lock);
+        std::lock_guard outer(recursive);
+        std::lock_guard inner(recursive);
+        QVERIFY(!recursive.wait(0.05));      // nobody notifies: times out
+        QCOMPARE(lock.recursionCount(), 2u); // every level restored after the wait
+        QVERIFY(!recursive.waitFor([] { return false; }, 0.05));
+        QVERIFY(recursive.waitFor([] { return true; }, 0.0));
+        recursive.notify(2);
+        recursive.notifyAll();
+    }
+
+    void eventAcrossProcesses_data() { addStartMethodRows(); }
+    void eventAcrossProcesses() {
+        Event event;
+        QVERIFY(!event.isSet());
+        QVERIFY(!event.wait(0.05));
+        TestPipe waiting;
+        Process p = rowContext().process(&waitEvent, {event, waiting.writeHandle()});
+        p.start();
+        QVERIFY(receiveByte(waiting.read.get()));
+        event.set();
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY(event.isSet());
+        QVERIFY(event.wait(0.0));
+        event.clear();
+        QVERIFY(!event.isSet());
+        QVERIFY(!event.wait(0.01));
+    }
+
+    void eventSetAfterWaiterKilled_data() { addStartMethodRows(); }
+    void eventSetAfterWaiterKilled() {
+        Event event;
+        TestPipe waiting;
+        Process victim = rowContext().process(&waitEvent, {event, waiting.writeHandle()});
+        victim.start();
+        QVERIFY(receiveByte(waiting.read.get()));
+        victim.kill();
+        victim.join(10.0);
+        QCOMPARE(victim.exitCode(), std::optional<int>(-SIGKILL));
+        const auto start = std::chrono::steady_clock::now();
+        event.set(); // must return at once, whatever the dead waiter left behind
+        QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        QVERIFY(event.isSet());
+        TestPipe again;
+        Process survivor = rowContext().process(&waitEvent, {event, again.writeHandle()});
+        survivor.start();
+        survivor.join(10.0);
+        QCOMPARE(survivor.exitCode(), std::optional<int>(0));
+    }
+
+    void barrierAcrossProcesses_data() { addStartMethodRows(); }
+    void barrierAcrossProcesses() {
+        Barrier barrier(3);
+        QCOMPARE(barrier.parties(), 3);
+        TestPipe reportsA, reportsB; // one pipe each: two writers' frames could interleave
+        Process a = rowContext().process(&barrierWait, {barrier, reportsA.writeHandle()});
+        Process b = rowContext().process(&barrierWait, {barrier, reportsB.writeHandle()});
+        a.start();
+        b.start();
+        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 2; }));
+        std::set<std::string> indices{std::to_string(barrier.wait(10.0))};
+        indices.insert(receiveText(reportsA.read.get()));
+        indices.insert(receiveText(reportsB.read.get()));
+        QCOMPARE(indices, (std::set<std::string>{"0", "1", "2"}));
+        QCOMPARE(barrier.nWaiting(), 0);
+        a.join(10.0);
+        b.join(10.0);
+        QCOMPARE(a.exitCode(), std::optional<int>(0));
+        QCOMPARE(b.exitCode(), std::optional<int>(0));
+    }
+
+    void barrierAction_data() { addStartMethodRows(); }
+    void barrierAction() {
+        Value<int> runs(0);
+        Barrier barrier(2, [runs]() mutable { runs.set(runs.get() + 1); });
+        TestPipe reports;
+        Process p = rowContext().process(&barrierWait, {barrier, reports.writeHandle()});
+        if (!rowIsFork()) {
+            QVERIFY_THROWS_EXCEPTION(SerializationError, p.start()); // code does not travel
+            return;
+        }
+        p.start();
+        const int mine = barrier.wait(10.0);
+        const std::string theirs = receiveText(reports.read.get());
+        QCOMPARE(std::set<std::string>({std::to_string(mine), theirs}), (std::set<std::string>{"0", "1"}));
+        QCOMPARE(runs.get(), 1); // run once, by the last to arrive, whichever process that was
+        p.join(10.0);
+    }
+
+    void barrierBrokenAbortTimeoutReset_data() { addStartMethodRows(); }
+    void barrierBrokenAbortTimeoutReset() {
+        Barrier barrier(2);
+        TestPipe reports;
+        auto startWaiter = [&] {
+            Process p = rowContext().process(&barrierWait, {barrier, reports.writeHandle()});
+            p.start();
+            return p;
+        };
+        // abort() breaks a waiting child's wait.
+        Process first = startWaiter();
+        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 1; }));
+        barrier.abort();
+        QCOMPARE(receiveText(reports.read.get()), std::string("broken"));
+        QVERIFY(barrier.broken());
+        QCOMPARE(barrier.nWaiting(), 0);
+        QVERIFY_THROWS_EXCEPTION(BrokenBarrierError, barrier.wait(1.0));
+        first.join(10.0);
+
+        // reset() repairs it; a wait that times out breaks it again.
+        barrier.reset();
+        QVERIFY(!barrier.broken());
+        QVERIFY_THROWS_EXCEPTION(BrokenBarrierError, barrier.wait(0.05));
+        QVERIFY(barrier.broken());
+        barrier.reset();
+
+        // reset() while a child waits: the child gets BrokenBarrierError, the barrier works after.
+        Process second = startWaiter();
+        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 1; }));
+        barrier.reset();
+        QCOMPARE(receiveText(reports.read.get()), std::string("broken"));
+        QVERIFY(!barrier.broken());
+        second.join(10.0);
+        Process third = startWaiter();
+        const int mine = barrier.wait(10.0);
+        QCOMPARE(std::set<std::string>({std::to_string(mine), receiveText(reports.read.get())}),
+                 (std::set<std::string>{"0", "1"}));
+        third.join(10.0);
+
+        // The constructor's timeout applies when wait() gives none.
+        Barrier impatient(2, {}, 0.05);
+        QVERIFY_THROWS_EXCEPTION(BrokenBarrierError, impatient.wait());
+        QVERIFY(impatient.broken());
+        QVERIFY_THROWS_EXCEPTION(ProcessError, Barrier(0));
+    }
+
+    void abandonedLockDetected_data() { addStartMethodRows(); }
+    void abandonedLockDetected() {
+        Lock lock;
+        RLock rlock;
+        TestPipe ready, gate;
+        Process holder = startHolder(&holdLockUntilGate, lock, ready, gate);
+        Process rholder = startHolder(&holdRLockUntilGate, rlock, ready, gate);
+        const pid_t pid = *holder.pid();
+        const pid_t rpid = *rholder.pid();
+        QVERIFY(!lock.isAbandoned());
+        QVERIFY(!rlock.isAbandoned());
+        holder.kill();
+        rholder.kill();
+        // Dead but not yet reaped: a zombie holds nothing, so it already counts as abandoned.
+        QVERIFY(waitForExit(pid, 10.0));
+        QVERIFY(waitForExit(rpid, 10.0));
+        QVERIFY(lock.isAbandoned());
+        QVERIFY(rlock.isAbandoned());
+        QCOMPARE(lock.ownerPid(), pid);
+        QCOMPARE(rlock.ownerPid(), rpid);
+        holder.join(10.0);
+        rholder.join(10.0);
+        QCOMPARE(holder.exitCode(), std::optional<int>(-SIGKILL));
+        QVERIFY(lock.isAbandoned());        // reaped: kill(pid, 0) now fails with ESRCH
+        QVERIFY(!lock.acquire(true, 0.05)); // an ordinary lock stays held forever
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+    }
+
+    void robustLockRecovery_data() { addStartMethodRows(); }
+    void robustLockRecovery() {
+        RobustLock lock;
+        TestPipe ready, gate;
+        Process holder = startHolder(&holdRobustLockUntilGate, lock, ready, gate);
+        const pid_t pid = *holder.pid();
+        QCOMPARE(lock.ownerPid(), pid);
+        QVERIFY(!lock.acquire(true, 0.05));
+        holder.kill();
+        holder.join(10.0);
+        QVERIFY(lock.isAbandoned());
+        QVERIFY(lock.acquire(true, 10.0));
+        QVERIFY(lock.lastAcquireRecoveredFromDeadOwner());
+        QCOMPARE(lock.lastDeadOwnerPid(), pid);
+        QCOMPARE(lock.ownerPid(), ::getpid());
+        lock.release();
+        // Made consistent: usable as an ordinary lock again.
+        QVERIFY(lock.acquire(false));
+        QVERIFY(!lock.lastAcquireRecoveredFromDeadOwner());
+        lock.release();
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+    }
+};
+
+FORKSCOPE_TEST_MAIN(TestSync)
+#include "tst_sync.moc"
