@@ -24,6 +24,7 @@ struct Figure {
 struct BenchOptions {
     int repetitions = 7;
     double scale = 1.0; ///< multiplies the number of operations per repetition
+    std::string only;   ///< a group name, or empty for all
 };
 
 /// Measures the start→join latency of a no-op child under each start method.
@@ -32,8 +33,25 @@ std::vector<Figure> benchStartLatency(const BenchOptions& options);
 std::vector<Figure> benchPipe(const BenchOptions& options);
 /// Lock acquire+release cost and 2-process contended increments of a locked Value.
 std::vector<Figure> benchSync(const BenchOptions& options);
+/// Queue and ShmQueue message rates between two processes.
+std::vector<Figure> benchQueue(const BenchOptions& options);
+
+/// A set of figures measured together; `forkscope-cli bench --only NAME` runs one.
+struct BenchGroup {
+    const char* name;
+    std::vector<Figure> (*run)(const BenchOptions&);
+};
+/// Every group, in the order the figures are printed.
+[[nodiscard]] const std::vector<BenchGroup>& benchGroups();
 
 [[nodiscard]] double median(std::vector<double> values);
+/// Runs engine() and limit() once each to warm up, then alternately `repetitions` times (so a
+/// noisy neighbour slows both sides of the ratio alike), and stores the samples and medians.
+[[nodiscard]] Figure measureInterleaved(Figure figure, const BenchOptions& options,
+                                        const std::function<double()>& engine,
+                                        const std::function<double()>& limit);
+/// count × scale, at least 1.
+[[nodiscard]] long scaled(long count, double scale);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);
 /// A human-readable table.
 [[nodiscard]] std::string toText(const std::vector<Figure>& figures);

@@ -18,6 +18,33 @@ double median(std::vector<double> values) {
     return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
+const std::vector<BenchGroup>& benchGroups() {
+    static const std::vector<BenchGroup> groups = {
+        {"start", &benchStartLatency},
+        {"pipe", &benchPipe},
+        {"sync", &benchSync},
+        {"queue", &benchQueue},
+    };
+    return groups;
+}
+
+Figure measureInterleaved(Figure figure, const BenchOptions& options, const std::function<double()>& engine,
+                          const std::function<double()>& limit) {
+    engine(); // warm-up: page cache, lazy binding, helper processes
+    limit();
+    for (int r = 0; r < options.repetitions; ++r) {
+        figure.samples.push_back(engine());
+        figure.limitSamples.push_back(limit());
+    }
+    figure.value = median(figure.samples);
+    figure.limit = median(figure.limitSamples);
+    return figure;
+}
+
+long scaled(long count, double scale) {
+    return std::max(1L, static_cast<long>(static_cast<double>(count) * scale));
+}
+
 namespace {
 std::string cpuModel() {
     std::ifstream cpuinfo("/proc/cpuinfo");

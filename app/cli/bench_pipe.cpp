@@ -105,41 +105,32 @@ double rawRate(std::size_t size, int count) {
     return count / seconds;
 }
 
-Figure measureRate(const std::string& name, const std::string& unit, const std::string& limitWhat,
-                   double target, const BenchOptions& options, double perMessage, std::size_t size,
-                   int count) {
+Figure rateFigure(std::string name, std::string unit, std::string limitWhat, double target) {
     Figure figure;
-    figure.name = name;
-    figure.unit = unit;
-    figure.limitWhat = limitWhat;
+    figure.name = std::move(name);
+    figure.unit = std::move(unit);
+    figure.limitWhat = std::move(limitWhat);
     figure.lowerIsBetter = false;
     figure.target = target;
-    (void)engineRate(size, count); // warm-up: page cache, lazy binding, allocator
-    (void)rawRate(size, count);
-    for (int r = 0; r < options.repetitions; ++r) {
-        // Interleaved, so that a noisy neighbour slows both sides of the ratio alike.
-        figure.samples.push_back(engineRate(size, count) * perMessage);
-        figure.limitSamples.push_back(rawRate(size, count) * perMessage);
-    }
-    figure.value = median(figure.samples);
-    figure.limit = median(figure.limitSamples);
     return figure;
-}
-
-int scaled(int count, double scale) {
-    return std::max(1, static_cast<int>(count * scale));
 }
 
 } // namespace
 
 std::vector<Figure> benchPipe(const BenchOptions& options) {
+    const int small = static_cast<int>(scaled(100000, options.scale));
+    const int large = static_cast<int>(scaled(200, options.scale));
+    const double largeBytes = static_cast<double>(kLarge);
     std::vector<Figure> figures;
-    figures.push_back(measureRate("pipe_small_msgs_per_s", "msgs/s",
-                                  "64-byte write()/read() on a raw socketpair, child to parent", 0.5, options,
-                                  1.0, kSmall, scaled(100000, options.scale)));
-    figures.push_back(measureRate("pipe_large_bytes_per_s", "bytes/s",
-                                  "1 MiB write()/read() on a raw socketpair, child to parent", 0.8, options,
-                                  static_cast<double>(kLarge), kLarge, scaled(200, options.scale)));
+    figures.push_back(measureInterleaved(
+        rateFigure("pipe_small_msgs_per_s", "msgs/s", "64-byte write()/read() on a raw socketpair, child to parent",
+                   0.5),
+        options, [&] { return engineRate(kSmall, small); }, [&] { return rawRate(kSmall, small); }));
+    figures.push_back(measureInterleaved(
+        rateFigure("pipe_large_bytes_per_s", "bytes/s", "1 MiB write()/read() on a raw socketpair, child to parent",
+                   0.8),
+        options, [&] { return engineRate(kLarge, large) * largeBytes; },
+        [&] { return rawRate(kLarge, large) * largeBytes; }));
     return figures;
 }
 

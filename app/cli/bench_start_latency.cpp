@@ -78,44 +78,30 @@ double bareForkExecUs(int count) {
     return total / count;
 }
 
-Figure measure(const std::string& name, const std::string& limitWhat, double target,
-               const BenchOptions& options, const std::function<double()>& engine,
-               const std::function<double()>& limit) {
-    Figure figure;
-    figure.name = name;
-    figure.unit = "us";
-    figure.limitWhat = limitWhat;
-    figure.target = target;
-    engine(); // warm-up: page cache, the forkserver, lazy binding
-    limit();
-    for (int r = 0; r < options.repetitions; ++r) {
-        // Interleaved, so that a noisy neighbour slows both sides of the ratio alike.
-        figure.samples.push_back(engine());
-        figure.limitSamples.push_back(limit());
-    }
-    figure.value = median(figure.samples);
-    figure.limit = median(figure.limitSamples);
-    return figure;
-}
-
-int scaled(int count, double scale) {
-    return std::max(1, static_cast<int>(count * scale));
+Figure figure(std::string name, std::string limitWhat, double target) {
+    Figure f;
+    f.name = std::move(name);
+    f.unit = "us";
+    f.limitWhat = std::move(limitWhat);
+    f.target = target;
+    return f;
 }
 
 } // namespace
 
 std::vector<Figure> benchStartLatency(const BenchOptions& options) {
-    const int forks = scaled(100, options.scale);
-    const int execs = scaled(40, options.scale);
+    const int forks = static_cast<int>(scaled(100, options.scale));
+    const int execs = static_cast<int>(scaled(40, options.scale));
     std::vector<Figure> figures;
-    figures.push_back(measure(
-        "start_latency_fork_us", "bare fork + _exit + waitpid", 1.5, options,
+    figures.push_back(measureInterleaved(
+        figure("start_latency_fork_us", "bare fork + _exit + waitpid", 1.5), options,
         [&] { return engineLatencyUs(StartMethod::Fork, forks); }, [&] { return bareForkUs(forks); }));
-    figures.push_back(measure(
-        "start_latency_spawn_us", "bare fork + exec of this program (exits at once) + waitpid", 2.0, options,
-        [&] { return engineLatencyUs(StartMethod::Spawn, execs); }, [&] { return bareForkExecUs(execs); }));
-    figures.push_back(measure(
-        "start_latency_forkserver_us", "bare fork + _exit + waitpid", 3.0, options,
+    figures.push_back(measureInterleaved(
+        figure("start_latency_spawn_us", "bare fork + exec of this program (exits at once) + waitpid", 2.0),
+        options, [&] { return engineLatencyUs(StartMethod::Spawn, execs); },
+        [&] { return bareForkExecUs(execs); }));
+    figures.push_back(measureInterleaved(
+        figure("start_latency_forkserver_us", "bare fork + _exit + waitpid", 3.0), options,
         [&] { return engineLatencyUs(StartMethod::Forkserver, forks); }, [&] { return bareForkUs(forks); }));
     return figures;
 }

@@ -142,24 +142,6 @@ double bareContended(long perProcess) {
         });
 }
 
-Figure measure(Figure figure, const BenchOptions& options, const std::function<double()>& engine,
-               const std::function<double()>& limit) {
-    engine(); // warm-up
-    limit();
-    for (int r = 0; r < options.repetitions; ++r) {
-        // Interleaved, so that a noisy neighbour slows both sides of the ratio alike.
-        figure.samples.push_back(engine());
-        figure.limitSamples.push_back(limit());
-    }
-    figure.value = median(figure.samples);
-    figure.limit = median(figure.limitSamples);
-    return figure;
-}
-
-long scaled(long count, double scale) {
-    return std::max(1L, static_cast<long>(static_cast<double>(count) * scale));
-}
-
 } // namespace
 
 std::vector<Figure> benchSync(const BenchOptions& options) {
@@ -174,7 +156,7 @@ std::vector<Figure> benchSync(const BenchOptions& options) {
     uncontended.unit = "ns";
     uncontended.limitWhat = "bare process-shared pthread mutex lock + unlock";
     uncontended.target = 2.0;
-    figures.push_back(measure(
+    figures.push_back(measureInterleaved(
         uncontended, options, [&] { return lockPairNs(lock, pairs); },
         [&] { return barePairNs(bare, pairs); }));
 
@@ -184,7 +166,7 @@ std::vector<Figure> benchSync(const BenchOptions& options) {
     contended.limitWhat = "2 processes, bare process-shared pthread mutex around a plain long";
     contended.lowerIsBetter = false;
     contended.target = 0.25;
-    figures.push_back(measure(
+    figures.push_back(measureInterleaved(
         contended, options, [&] { return engineContended(increments); },
         [&] { return bareContended(increments); }));
     return figures;

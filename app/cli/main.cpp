@@ -23,10 +23,13 @@ int runList(bool json) {
 }
 
 int runBench(bool json, const forkscope::cli::BenchOptions& options) {
-    std::vector<forkscope::cli::Figure> figures = forkscope::cli::benchStartLatency(options);
-    for (auto& figure : forkscope::cli::benchPipe(options)) {
-    for (auto& figure : forkscope::cli::benchSync(options)) {
-        figures.push_back(std::move(figure));
+    std::vector<forkscope::cli::Figure> figures;
+    for (const auto& group : forkscope::cli::benchGroups()) {
+        if (options.only.empty() || options.only == group.name) {
+            for (auto& figure : group.run(options)) {
+                figures.push_back(std::move(figure));
+            }
+        }
     }
     if (json) {
         std::cout << forkscope::cli::toJson(figures, options).dump(2) << "\n";
@@ -60,6 +63,12 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 1000));
     bench->add_option("--scale", benchOptions.scale, "Multiply the operations per repetition")
         ->check(CLI::Range(0.01, 100.0));
+    std::vector<std::string> groupNames;
+    for (const auto& group : forkscope::cli::benchGroups()) {
+        groupNames.emplace_back(group.name);
+    }
+    bench->add_option("--only", benchOptions.only, "Measure one group of figures")
+        ->check(CLI::IsMember(groupNames));
 
     try {
         app.parse(argc, argv);

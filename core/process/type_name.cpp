@@ -6,11 +6,15 @@
 
 namespace forkscope {
 
-std::string demangledName(const std::type_info& type) {
+std::string demangledName(const char* mangled) {
     int status = 0;
-    std::unique_ptr<char, decltype(&std::free)> name(
-        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-    return status == 0 && name ? std::string(name.get()) : std::string(type.name());
+    std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                                     &std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+std::string demangledName(const std::type_info& type) {
+    return demangledName(type.name());
 }
 
 } // namespace forkscope

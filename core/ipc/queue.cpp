@@ -1,0 +1,245 @@
+#include "queue.h"
+
+#include "pipe.h"
+#include "process/runtime.h"
+#include "sync/futex.h"
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace forkscope {
+
+namespace {
+// Python uses SEM_VALUE_MAX for an unbounded queue; the semaphore's counter is 32 bits.
+constexpr std::uint32_t kUnbounded = 0x7fffffff;
+} // namespace
+
+/// The part of a queue that belongs to one process: its feeder thread and the buffer the
+/// feeder drains. A forked child starts with a fresh one (the parent's thread does not exist
+/// there), exactly like Python's Queue._after_fork().
+struct Queue::Local {
+    pid_t pid = ::getpid();
+    std::mutex mutex;
+    std::condition_variable notEmpty;
+    std::deque<std::vector<std::uint8_t>> buffer;
+    std::thread feeder;
+    bool closing = false; ///< close() was called: flush, then stop
+    bool closed = false;
+    bool joinCancelled = false;
+    std::atomic<std::size_t> buffered{0};
+    std::atomic<bool> feederBlocked{false};
+};
+
+Queue::Queue(std::size_t maxsize) : shared_(std::make_shared<Shared>()) {
+    auto [reader, writer] = makePipe(false);
+    shared_->reader = std::move(reader);
+    shared_->writer = std::move(writer);
+    shared_->slots = BoundedSemaphore(maxsize == 0 ? kUnbounded : static_cast<std::uint32_t>(maxsize));
+    shared_->maxsize = maxsize;
+}
+
+Queue::Shared* Queue::sharedOrThrow() const {
+    if (!shared_) {
+        throw ProcessError("use of a moved-from Queue");
+    }
+    return shared_.get();
+}
+
+Queue::Local& Queue::local() const {
+    Shared* shared = sharedOrThrow();
+    if (!shared->local || shared->local->pid != ::getpid()) {
+        if (shared->local) {
+            // Inherited through fork: its thread object names a thread of the parent, and its
+            // mutex may have been held at fork time. Never touch or destroy it here.
+            new std::shared_ptr<Local>(std::move(shared->local)); // NOLINT: deliberate leak in the child
+        }
+        shared->local = std::make_shared<Local>();
+    }
+    return *shared->local;
+}
+
+std::string Queue::describe() const {
+    return "Queue(maxsize=" + std::to_string(shared_ ? shared_->maxsize : 0) + ", pipe fd " +
+           (shared_ && !shared_->reader.closed() ? std::to_string(shared_->reader.fileno())
+                                                 : std::string("closed")) +
+           ")";
+}
+
+void Queue::putBytes(std::vector<std::uint8_t> item, bool block, Timeout timeout) {
+    Shared* shared = sharedOrThrow();
+    Local& here = local();
+    {
+        std::lock_guard lock(here.mutex);
+        if (here.closed) {
+            throw ProcessError(describe() + " is closed");
+        }
+    }
+    if (!shared->slots.acquire(block, timeout)) {
+        throw QueueFullError(describe() + " is full (" + std::to_string(shared->maxsize) + " items)");
+    }
+    {
+        std::lock_guard lock(here.mutex);
+        if (!here.feeder.joinable()) {
+            startFeeder(here);
+        }
+        onEnqueue();
+        here.buffer.push_back(std::move(item));
+        ++here.buffered;
+    }
+    here.notEmpty.notify_one();
+}
+
+std::vector<std::uint8_t> Queue::getBytes(bool block, Timeout timeout) {
+    Shared* shared = sharedOrThrow();
+    if (local().closed) {
+        throw ProcessError(describe() + " is closed");
+    }
+    if (block && !timeout) {
+        std::vector<std::uint8_t> item;
+        {
+            std::lock_guard lock(shared->readLock);
+            item = shared->reader.recvBytes();
+        }
+        shared->slots.release();
+        return item;
+    }
+    const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
+    if (!shared->readLock.acquire(block, timeout)) {
+        throw QueueEmptyError(describe() + " is empty");
+    }
+    std::lock_guard lock(shared->readLock, std::adopt_lock);
+    if (!shared->reader.poll(block ? deadline.remaining() : Timeout(0.0))) {
+        throw QueueEmptyError(describe() + " is empty");
+    }
+    std::vector<std::uint8_t> item = shared->reader.recvBytes();
+    shared->slots.release();
+    return item;
+}
+
+std::size_t Queue::qsize() const {
+    const Shared* shared = sharedOrThrow();
+    const std::uint32_t capacity =
+        shared->maxsize == 0 ? kUnbounded : static_cast<std::uint32_t>(shared->maxsize);
+    return capacity - shared->slots.getValue();
+}
+
+bool Queue::empty() const {
+    return !sharedOrThrow()->reader.poll(0.0);
+}
+
+bool Queue::full() const {
+    return sharedOrThrow()->slots.getValue() == 0;
+}
+
+std::size_t Queue::maxsize() const {
+    return sharedOrThrow()->maxsize;
+}
+
+void Queue::close() {
+    Shared* shared = sharedOrThrow();
+    Local& here = local();
+    {
+        std::lock_guard lock(here.mutex);
+        if (here.closed) {
+            return;
+        }
+        here.closed = true;
+        here.closing = true;
+    }
+    here.notEmpty.notify_one();
+    shared->reader.close();
+}
+
+void Queue::joinThread() {
+    Local& here = local();
+    if (!here.closed) {
+        throw ProcessError("joinThread() on " + describe() + " before close(): the feeder would never stop");
+    }
+    if (here.feeder.joinable() && here.feeder.get_id() != std::this_thread::get_id()) {
+        here.feeder.join();
+    }
+}
+
+void Queue::cancelJoinThread() {
+    Local& here = local();
+    std::lock_guard lock(here.mutex);
+    here.joinCancelled = true;
+}
+
+QueueSnapshot Queue::snapshot() const {
+    const Shared* shared = sharedOrThrow();
+    QueueSnapshot s;
+    s.items = qsize();
+    if (shared->local && shared->local->pid == ::getpid()) {
+        s.bufferedHere = shared->local->buffered.load();
+        s.feederBlocked = shared->local->feederBlocked.load();
+    }
+    const Connection& end = shared->writer.closed() ? shared->reader : shared->writer;
+    if (!end.closed()) {
+        s.pipeBytesUnread = end.bytesUnread();
+        s.pipeCapacity = end.capacity();
+    }
+    return s;
+}
+
+void Queue::startFeeder(Local& here) const {
+    // Called with here.mutex held.
+    std::shared_ptr<Shared> shared = shared_;
+    std::shared_ptr<Local> local = shared_->local;
+    here.feeder = std::thread(&Queue::feed, shared, local);
+    // The process may not end before the feeder has written everything (unless cancelled):
+    // this hook is what makes "join before get" deadlock, as the guideline warns.
+    atProcessExit([local] {
+        bool cancelled = false;
+        {
+            std::lock_guard lock(local->mutex);
+            local->closing = true;
+            cancelled = local->joinCancelled;
+        }
+        local->notEmpty.notify_one();
+        if (cancelled) {
+            local->feeder.detach();
+        } else if (local->feeder.joinable()) {
+            local->feeder.join();
+        }
+    });
+}
+
+void Queue::feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local) {
+    for (;;) {
+        std::deque<std::vector<std::uint8_t>> batch;
+        bool stopAfterBatch = false;
+        {
+            std::unique_lock lock(local->mutex);
+            local->notEmpty.wait(lock, [&] { return !local->buffer.empty() || local->closing; });
+            batch.swap(local->buffer);
+            stopAfterBatch = local->closing;
+        }
+        for (auto& item : batch) {
+            try {
+                std::lock_guard lock(shared->writeLock);
+                // Observed, not waited on: the write below blocks when the pipe is full.
+                const std::size_t room = shared->writer.capacity() - shared->writer.bytesUnread();
+                local->feederBlocked = item.size() + 64 > room;
+                shared->writer.sendBytes(std::span<const std::uint8_t>(item));
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "forkscope: queue feeder could not write an item: %s\n", e.what());
+            }
+            local->feederBlocked = false;
+            --local->buffered;
+        }
+        if (stopAfterBatch) {
+            std::lock_guard lock(local->mutex);
+            if (local->buffer.empty()) {
+                shared->writer.close();
+                return;
+            }
+        }
+    }
+}
+
+} // namespace forkscope

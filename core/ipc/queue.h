@@ -1,0 +1,115 @@
+#pragma once
+
+#include "connection.h"
+#include "queue_errors.h"
+#include "sync/bounded_semaphore.h"
+#include "sync/lock.h"
+#include "tagged_codec.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace forkscope {
+
+/// What a plot or a diagnosis needs to know about a queue at one instant.
+struct QueueSnapshot {
+    std::size_t items = 0;           ///< put and not yet got, across all processes (qsize())
+    std::size_t bufferedHere = 0;    ///< waiting in this process's feeder buffer, not yet in the pipe
+    std::size_t pipeBytesUnread = 0; ///< FIONREAD on the pipe
+    std::size_t pipeCapacity = 0;    ///< F_GETPIPE_SZ
+    bool feederBlocked = false;      ///< this process's feeder waits for room in the pipe
+};
+
+/// Python's multiprocessing.Queue, built the same way so that it fails the same way: a pipe, a
+/// feeder thread per putting process that writes the items into the pipe, a reader lock, a
+/// writer lock and a bounded semaphore for maxsize.
+///
+/// put() only appends to a buffer in this process; the feeder writes it to the pipe. A process
+/// that has put items does not exit until its feeder has flushed them all into the pipe: if
+/// nobody reads, a large item never fits and the process never ends — the join-before-get
+/// deadlock of the "Joining processes that use queues" guideline. cancelJoinThread() lets the
+/// process exit anyway, losing what was not flushed, as documented for Python.
+///
+/// A Queue is passed to children as a start argument (its pipe ends, locks and semaphore
+/// travel as handles). Items are any cereal-serialisable values (put<T>/get<T>) or raw bytes.
+class Queue {
+public:
+    explicit Queue(std::size_t maxsize = 0);
+
+    template <class T> void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
+        putBytes(tagged::encode(item), block, timeout);
+    }
+    template <class T> [[nodiscard]] T get(bool block = true, Timeout timeout = std::nullopt) {
+        return tagged::decode<T>(getBytes(block, timeout), describe() + " get<" + typeName<T>() + ">");
+    }
+
+    /// Throws QueueFullError when there is no room in time, ProcessError after close().
+    void putBytes(std::vector<std::uint8_t> item, bool block = true, Timeout timeout = std::nullopt);
+    /// Throws QueueEmptyError when nothing arrives in time, EofError when every writer is gone.
+    [[nodiscard]] std::vector<std::uint8_t> getBytes(bool block = true, Timeout timeout = std::nullopt);
+
+    /// Approximate, as in Python: items put (by any process) and not yet got.
+    [[nodiscard]] std::size_t qsize() const;
+    [[nodiscard]] bool empty() const;
+    [[nodiscard]] bool full() const;
+    [[nodiscard]] std::size_t maxsize() const;
+
+    /// No more put() or get() from this process; the feeder flushes what is buffered and stops.
+    void close();
+    /// Waits for the feeder to flush everything (only after close()).
+    void joinThread();
+    /// This process will not wait for its feeder at exit: buffered items may be lost.
+    void cancelJoinThread();
+
+    [[nodiscard]] QueueSnapshot snapshot() const;
+    [[nodiscard]] std::string describe() const;
+
+    template <class Archive> void save(Archive& ar) const {
+        ar(shared_->reader, shared_->writer, shared_->readLock, shared_->writeLock, shared_->slots,
+           static_cast<std::uint64_t>(shared_->maxsize));
+    }
+    template <class Archive> void load(Archive& ar) {
+        auto shared = std::make_shared<Shared>();
+        std::uint64_t maxsize = 0;
+        ar(shared->reader, shared->writer, shared->readLock, shared->writeLock, shared->slots, maxsize);
+        shared->maxsize = static_cast<std::size_t>(maxsize);
+        shared_ = std::move(shared);
+    }
+
+    friend bool operator==(const Queue& a, const Queue& b) noexcept { return a.shared_ == b.shared_; }
+
+    virtual ~Queue() = default;
+    Queue(const Queue&) = default;
+    Queue& operator=(const Queue&) = default;
+    Queue(Queue&&) = default;
+    Queue& operator=(Queue&&) = default;
+
+protected:
+    /// Runs after put() took a slot and before the feeder can see the item (JoinableQueue
+    /// counts the unfinished task here, so a fast consumer can never task_done() it first).
+    virtual void onEnqueue() {}
+
+private:
+    struct Local;
+    /// What every process shares (the pipe, the locks, the semaphore).
+    struct Shared {
+        Connection reader;
+        Connection writer;
+        Lock readLock;
+        Lock writeLock;
+        BoundedSemaphore slots{1};
+        std::size_t maxsize = 0;
+        std::shared_ptr<Local> local; ///< this process's feeder state (rebuilt after fork)
+    };
+    Shared* sharedOrThrow() const;
+    Local& local() const;
+    void startFeeder(Local& local) const;
+    static void feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local);
+
+    std::shared_ptr<Shared> shared_;
+};
+
+} // namespace forkscope

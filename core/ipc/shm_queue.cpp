@@ -1,0 +1,194 @@
+#include "shm_queue.h"
+
+#include "process/errors.h"
+
+#include <atomic>
+#include <bit>
+#include <cstring>
+
+namespace forkscope {
+
+namespace {
+constexpr std::uint32_t kMagic = 0x46535155; // "FSQU"
+constexpr std::size_t kCacheLine = 64;
+} // namespace
+
+struct ShmQueue::Header {
+    std::uint32_t magic = kMagic;
+    std::uint32_t capacity = 0; ///< a power of two
+    std::uint32_t slotSize = 0; ///< payload bytes per slot
+    std::uint32_t stride = 0;   ///< bytes from one slot to the next
+    alignas(kCacheLine) std::atomic<std::uint64_t> enqueuePosition{0};
+    alignas(kCacheLine) std::atomic<std::uint64_t> dequeuePosition{0};
+    alignas(kCacheLine) std::atomic<std::uint32_t> itemSignal{0};
+    std::atomic<std::uint32_t> consumersWaiting{0};
+    alignas(kCacheLine) std::atomic<std::uint32_t> roomSignal{0};
+    std::atomic<std::uint32_t> producersWaiting{0};
+};
+
+struct ShmQueue::Slot {
+    std::atomic<std::uint64_t> sequence;
+    std::uint32_t size;
+    std::uint32_t padding;
+    std::uint8_t* payload() { return reinterpret_cast<std::uint8_t*>(this + 1); }
+};
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
+
+ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize) {
+    if (capacity == 0 || capacity > (1u << 24) || slotSize == 0 || slotSize > (1u << 20)) {
+        throw ProcessError("ShmQueue needs 1..16M slots of 1 byte..1 MiB (got " + std::to_string(capacity) +
+                           " slots of " + std::to_string(slotSize) + " bytes)");
+    }
+    const std::size_t slots = std::bit_ceil(capacity);
+    const std::size_t stride = (sizeof(Slot) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
+    const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
+    region_ = SharedRegion::create(headerSize + slots * stride, "forkscope-shm-queue");
+    header_ = new (region_.data()) Header;
+    header_->capacity = static_cast<std::uint32_t>(slots);
+    header_->slotSize = static_cast<std::uint32_t>(slotSize);
+    header_->stride = static_cast<std::uint32_t>(stride);
+    for (std::uint64_t i = 0; i < slots; ++i) {
+        new (&slot(i)) Slot{{i}, 0, 0};
+    }
+}
+
+void ShmQueue::bind() {
+    header_ = region_.as<Header>("ShmQueue");
+    if (header_->magic != kMagic) {
+        throw SerializationError("the shared region received as a ShmQueue is not one");
+    }
+}
+
+ShmQueue::Slot& ShmQueue::slot(std::uint64_t position) const {
+    const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
+    auto* base = static_cast<std::uint8_t*>(region_.data()) + headerSize;
+    return *reinterpret_cast<Slot*>(base + (position & (header_->capacity - 1)) * header_->stride);
+}
+
+bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
+    if (item.size() > header_->slotSize) {
+        throw ProcessError("ShmQueue item of " + std::to_string(item.size()) +
+                           " bytes exceeds the slot size of " + std::to_string(header_->slotSize) + " bytes");
+    }
+    std::uint64_t position = header_->enqueuePosition.load(std::memory_order_relaxed);
+    Slot* target = nullptr;
+    for (;;) {
+        target = &slot(position);
+        const std::uint64_t sequence = target->sequence.load(std::memory_order_acquire);
+        const auto difference = static_cast<std::int64_t>(sequence - position);
+        if (difference == 0) {
+            if (header_->enqueuePosition.compare_exchange_weak(position, position + 1,
+                                                               std::memory_order_relaxed)) {
+                break;
+            }
+        } else if (difference < 0) {
+            return false; // full
+        } else {
+            position = header_->enqueuePosition.load(std::memory_order_relaxed);
+        }
+    }
+    target->size = static_cast<std::uint32_t>(item.size());
+    std::memcpy(target->payload(), item.data(), item.size());
+    target->sequence.store(position + 1, std::memory_order_release);
+    // Pairs with the waiter's increment: either it sees our item, or we see it waiting.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (header_->consumersWaiting.load(std::memory_order_relaxed) > 0) {
+        header_->itemSignal.fetch_add(1, std::memory_order_release);
+        futexWake(header_->itemSignal, 1);
+    }
+    return true;
+}
+
+bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+    std::uint64_t position = header_->dequeuePosition.load(std::memory_order_relaxed);
+    Slot* source = nullptr;
+    for (;;) {
+        source = &slot(position);
+        const std::uint64_t sequence = source->sequence.load(std::memory_order_acquire);
+        const auto difference = static_cast<std::int64_t>(sequence - (position + 1));
+        if (difference == 0) {
+            if (header_->dequeuePosition.compare_exchange_weak(position, position + 1,
+                                                               std::memory_order_relaxed)) {
+                break;
+            }
+        } else if (difference < 0) {
+            return false; // empty
+        } else {
+            position = header_->dequeuePosition.load(std::memory_order_relaxed);
+        }
+    }
+    item.assign(source->payload(), source->payload() + source->size);
+    source->sequence.store(position + header_->capacity, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (header_->producersWaiting.load(std::memory_order_relaxed) > 0) {
+        header_->roomSignal.fetch_add(1, std::memory_order_release);
+        futexWake(header_->roomSignal, 1);
+    }
+    return true;
+}
+
+void ShmQueue::putBytes(std::span<const std::uint8_t> item, bool block, Timeout timeout) {
+    if (tryPut(item)) {
+        return;
+    }
+    const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
+    for (;;) {
+        header_->producersWaiting.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seen = header_->roomSignal.load(std::memory_order_acquire);
+        const bool done = tryPut(item);
+        const bool timedOut =
+            !done && (deadline.expired() || !futexWait(header_->roomSignal, seen, deadline));
+        header_->producersWaiting.fetch_sub(1, std::memory_order_relaxed);
+        if (done) {
+            return;
+        }
+        if (timedOut && !tryPut(item)) {
+            throw QueueFullError("ShmQueue is full (" + std::to_string(header_->capacity) + " slots)");
+        }
+        if (timedOut) {
+            return;
+        }
+    }
+}
+
+std::vector<std::uint8_t> ShmQueue::getBytes(bool block, Timeout timeout) {
+    std::vector<std::uint8_t> item;
+    if (tryGet(item)) {
+        return item;
+    }
+    const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
+    for (;;) {
+        header_->consumersWaiting.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seen = header_->itemSignal.load(std::memory_order_acquire);
+        const bool done = tryGet(item);
+        const bool timedOut =
+            !done && (deadline.expired() || !futexWait(header_->itemSignal, seen, deadline));
+        header_->consumersWaiting.fetch_sub(1, std::memory_order_relaxed);
+        if (done) {
+            return item;
+        }
+        if (timedOut && !tryGet(item)) {
+            throw QueueEmptyError("ShmQueue is empty");
+        }
+        if (timedOut) {
+            return item;
+        }
+    }
+}
+
+std::size_t ShmQueue::qsize() const {
+    const std::uint64_t in = header_->enqueuePosition.load(std::memory_order_acquire);
+    const std::uint64_t out = header_->dequeuePosition.load(std::memory_order_acquire);
+    return in > out ? static_cast<std::size_t>(in - out) : 0;
+}
+
+std::size_t ShmQueue::capacity() const {
+    return header_->capacity;
+}
+
+std::size_t ShmQueue::slotSize() const {
+    return header_->slotSize;
+}
+
+} // namespace forkscope

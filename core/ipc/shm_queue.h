@@ -1,0 +1,66 @@
+#pragma once
+
+#include "queue_errors.h"
+#include "sync/futex.h"
+#include "sync/shared_region.h"
+#include "tagged_codec.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace forkscope {
+
+/// A bounded multi-producer/multi-consumer ring in shared memory, with the put/get surface of
+/// Queue: the design to compare with Python's pipe-and-feeder Queue.
+///
+/// Dmitry Vyukov's bounded MPMC algorithm: each slot carries a sequence number, so producers and
+/// consumers claim slots with one compare-and-swap and never take a lock; an item is copied
+/// once, into its slot. Waiting for room or for an item sleeps on a futex and is only woken when
+/// somebody waits, so the uncontended path makes no system call at all. Items are at most
+/// slotSize bytes (after serialisation); there is no feeder thread, so nothing is lost or
+/// pending at exit.
+class ShmQueue {
+public:
+    explicit ShmQueue(std::size_t capacity = 1024, std::size_t slotSize = 256);
+
+    template <class T> void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
+        putBytes(tagged::encode(item), block, timeout);
+    }
+    template <class T> [[nodiscard]] T get(bool block = true, Timeout timeout = std::nullopt) {
+        return tagged::decode<T>(getBytes(block, timeout), "ShmQueue get<" + typeName<T>() + ">");
+    }
+
+    /// Throws QueueFullError when no slot frees up in time, ProcessError when the item is
+    /// larger than a slot.
+    void putBytes(std::span<const std::uint8_t> item, bool block = true, Timeout timeout = std::nullopt);
+    /// Throws QueueEmptyError when nothing arrives in time.
+    [[nodiscard]] std::vector<std::uint8_t> getBytes(bool block = true, Timeout timeout = std::nullopt);
+    /// Non-blocking forms for hot loops: false instead of an exception.
+    bool tryPut(std::span<const std::uint8_t> item);
+    bool tryGet(std::vector<std::uint8_t>& item);
+
+    [[nodiscard]] std::size_t qsize() const;
+    [[nodiscard]] bool empty() const { return qsize() == 0; }
+    [[nodiscard]] bool full() const { return qsize() >= capacity(); }
+    [[nodiscard]] std::size_t capacity() const;
+    [[nodiscard]] std::size_t slotSize() const;
+
+    template <class Archive> void save(Archive& ar) const { ar(region_); }
+    template <class Archive> void load(Archive& ar) {
+        ar(region_);
+        bind();
+    }
+
+private:
+    struct Header;
+    struct Slot;
+    void bind();
+    Slot& slot(std::uint64_t position) const;
+
+    SharedRegion region_;
+    Header* header_ = nullptr;
+};
+
+} // namespace forkscope

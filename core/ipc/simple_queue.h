@@ -1,0 +1,47 @@
+#pragma once
+
+#include "connection.h"
+#include "sync/lock.h"
+#include "tagged_codec.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace forkscope {
+
+/// Python's multiprocessing.SimpleQueue: a pipe and two locks, no feeder thread. put() writes
+/// into the pipe itself (so it blocks when the pipe is full), get() reads one item.
+class SimpleQueue {
+public:
+    SimpleQueue();
+
+    template <class T> void put(const T& item) { putBytes(tagged::encode(item)); }
+    template <class T> [[nodiscard]] T get(Timeout timeout = std::nullopt) {
+        return tagged::decode<T>(getBytes(timeout), "SimpleQueue get<" + typeName<T>() + ">");
+    }
+    void putBytes(const std::vector<std::uint8_t>& item);
+    /// Throws QueueEmptyError when nothing arrives within the timeout (nullopt: wait forever).
+    [[nodiscard]] std::vector<std::uint8_t> getBytes(Timeout timeout = std::nullopt);
+    [[nodiscard]] bool empty() const;
+    void close();
+
+    template <class Archive> void save(Archive& ar) const {
+        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock);
+    }
+    template <class Archive> void load(Archive& ar) {
+        d_ = std::make_shared<State>();
+        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock);
+    }
+
+private:
+    struct State {
+        Connection reader;
+        Connection writer;
+        Lock readLock;
+        Lock writeLock;
+    };
+    std::shared_ptr<State> d_;
+};
+
+} // namespace forkscope

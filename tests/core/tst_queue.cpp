@@ -1,0 +1,268 @@
+// Queue, JoinableQueue and SimpleQueue across processes of every start method, including the
+// guideline's join-before-get deadlock and its two fixes.
+#include "ipc/joinable_queue.h"
+#include "ipc/queue.h"
+#include "ipc/shm_queue.h"
+#include "ipc/simple_queue.h"
+#include "process/context.h"
+#include "process_test_support.h"
+#include "test_main.h"
+
+#include <chrono>
+#include <thread>
+
+using namespace forkscope;
+using namespace forkscope::test;
+
+namespace {
+
+constexpr std::size_t kLarge = 1'000'000; // the guideline's 'X' * 1000000
+
+void putLarge(TaskArgs& args) {
+    Queue q = args.get<Queue>(0);
+    q.put(std::string(kLarge, 'X'));
+    if (args.size() > 1 && args.get<bool>(1)) {
+        q.cancelJoinThread();
+    }
+}
+FORKSCOPE_TASK(putLarge);
+
+void putNumbers(TaskArgs& args) {
+    Queue q = args.get<Queue>(0);
+    const int count = args.get<int>(1);
+    for (int i = 0; i < count; ++i) {
+        q.put(i);
+    }
+}
+FORKSCOPE_TASK(putNumbers);
+
+/// Gets `count` ints, checks they are 0..count-1 in order, marks each done.
+void consumeJoinable(TaskArgs& args) {
+    JoinableQueue q = args.get<JoinableQueue>(0);
+    const int count = args.get<int>(1);
+    for (int i = 0; i < count; ++i) {
+        if (q.get<int>(true, 10.0) != i) {
+            exitProcess(3);
+        }
+        q.taskDone();
+    }
+}
+FORKSCOPE_TASK(consumeJoinable);
+
+void simpleEcho(TaskArgs& args) {
+    SimpleQueue in = args.get<SimpleQueue>(0);
+    SimpleQueue out = args.get<SimpleQueue>(1);
+    out.put(in.get<std::string>(10.0) + " back");
+}
+FORKSCOPE_TASK(simpleEcho);
+
+/// Producer `id` puts (id, 0..count-1) on a ShmQueue.
+void shmProduce(TaskArgs& args) {
+    ShmQueue q = args.get<ShmQueue>(0);
+    const int id = args.get<int>(1);
+    const int count = args.get<int>(2);
+    for (int i = 0; i < count; ++i) {
+        q.put(std::pair<int, int>(id, i), true, 10.0);
+    }
+}
+FORKSCOPE_TASK(shmProduce);
+
+template <class Predicate> bool eventually(Predicate predicate, double seconds = 10.0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) {
+            return true;
+        }
+        std::this_thread::yield();
+    }
+    return predicate();
+}
+
+} // namespace
+
+class TestQueue : public QObject {
+    Q_OBJECT
+
+private:
+    LeakSnapshot before_;
+
+private slots:
+    void initTestCase() {
+        Process warm(getContext(StartMethod::Forkserver), &putNumbers, {Queue(), 0});
+        warm.start();
+        warm.join(10.0);
+    }
+    void init() { before_ = LeakSnapshot::take(); }
+    void cleanup() {
+        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
+        QVERIFY2(leaks.empty(), leaks.c_str());
+    }
+
+    void itemsCrossProcessesInOrder_data() { addStartMethodRows(); }
+    void itemsCrossProcessesInOrder() {
+        Queue q;
+        Process p = rowContext().process(&putNumbers, {q, 1000});
+        p.start();
+        for (int i = 0; i < 1000; ++i) {
+            QCOMPARE(q.get<int>(true, 10.0), i);
+        }
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY(q.empty());
+        QCOMPARE(q.qsize(), std::size_t(0));
+    }
+
+    void joinBeforeGetDeadlocks_data() { addStartMethodRows(); }
+    void joinBeforeGetDeadlocks() {
+        Queue q;
+        Process p = rowContext().process(&putLarge, {q});
+        p.start();
+        // The guideline's example: join first. The child cannot exit while its feeder still
+        // holds most of the item, and nobody reads the pipe: a bounded join proves the hang.
+        p.join(1.0);
+        QVERIFY2(!p.exitCode().has_value(), "the child must still be blocked on its feeder");
+        QVERIFY(p.isAlive());
+        QVERIFY(q.snapshot().pipeBytesUnread > 0);
+        // Getting the item releases it.
+        QCOMPARE(q.get<std::string>(true, 10.0).size(), kLarge);
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+    }
+
+    void getBeforeJoinIsTheFix_data() { addStartMethodRows(); }
+    void getBeforeJoinIsTheFix() {
+        Queue q;
+        Process p = rowContext().process(&putLarge, {q});
+        p.start();
+        QCOMPARE(q.get<std::string>(true, 10.0), std::string(kLarge, 'X'));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+    }
+
+    void cancelJoinThreadLetsTheChildExit_data() { addStartMethodRows(); }
+    void cancelJoinThreadLetsTheChildExit() {
+        Queue q;
+        Process p = rowContext().process(&putLarge, {q, true});
+        p.start();
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0)); // exited without flushing: the data is lost
+    }
+
+    void timeoutsRaiseEmptyAndFull() {
+        Queue q(2);
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(false));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
+        q.put(1);
+        q.put(2);
+        QVERIFY(q.full());
+        QCOMPARE(q.qsize(), std::size_t(2));
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(3, false));
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(3, true, 0.05));
+        QCOMPARE(q.get<int>(true, 5.0), 1);
+        QVERIFY(!q.full());
+        QCOMPARE(q.get<int>(true, 5.0), 2);
+        QVERIFY_THROWS_EXCEPTION(SerializationError, [&] {
+            q.put(std::string("text"));
+            (void)q.get<int>(true, 5.0);
+        }());
+        q.close();
+        q.joinThread();
+    }
+
+    void closeRules() {
+        Queue q;
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.joinThread()); // before close()
+        q.put(7);
+        q.close();
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.put(8));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, (void)q.get<int>(false));
+        q.joinThread();
+    }
+
+    void feederBlockedIsObservable() {
+        Queue q;
+        q.put(std::string(kLarge, 'X')); // nobody reads yet: the pipe fills, the feeder blocks
+        QVERIFY(eventually([&] { return q.snapshot().feederBlocked; }));
+        const QueueSnapshot full = q.snapshot();
+        QCOMPARE(full.items, std::size_t(1));
+        QVERIFY(full.pipeBytesUnread > 0);
+        QVERIFY(full.pipeBytesUnread <= full.pipeCapacity);
+        QCOMPARE(q.get<std::string>(true, 10.0).size(), kLarge);
+        QVERIFY(eventually([&] { return !q.snapshot().feederBlocked; }));
+        q.close();
+        q.joinThread();
+    }
+
+    void joinableQueueAccounting_data() { addStartMethodRows(); }
+    void joinableQueueAccounting() {
+        JoinableQueue q;
+        for (int i = 0; i < 50; ++i) {
+            q.put(i);
+        }
+        QCOMPARE(q.unfinishedTasks(), 50u);
+        QVERIFY(!q.join(0.05)); // nothing done yet
+        Process p = rowContext().process(&consumeJoinable, {q, 50});
+        p.start();
+        QVERIFY(q.join(10.0));
+        QCOMPARE(q.unfinishedTasks(), 0u);
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.taskDone());
+        q.close();
+        q.joinThread();
+    }
+
+    void simpleQueueRoundTrip_data() { addStartMethodRows(); }
+    void simpleQueueRoundTrip() {
+        SimpleQueue in;
+        SimpleQueue out;
+        QVERIFY(out.empty());
+        Process p = rowContext().process(&simpleEcho, {in, out});
+        p.start();
+        in.put(std::string("ping"));
+        QCOMPARE(out.get<std::string>(10.0), std::string("ping back"));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)out.get<std::string>(0.05));
+    }
+
+    void shmQueueManyProducers_data() { addStartMethodRows(); }
+    void shmQueueManyProducers() {
+        // A small ring, so producers really block for room and the consumer for items.
+        ShmQueue q(8, 64);
+        Process a = rowContext().process(&shmProduce, {q, 0, 5000});
+        Process b = rowContext().process(&shmProduce, {q, 1, 5000});
+        a.start();
+        b.start();
+        int next[2] = {0, 0};
+        for (int i = 0; i < 10000; ++i) {
+            auto [id, value] = q.get<std::pair<int, int>>(true, 10.0);
+            QCOMPARE(value, next[id]); // each producer's items arrive in its order
+            ++next[id];
+        }
+        a.join(10.0);
+        b.join(10.0);
+        QCOMPARE(a.exitCode(), std::optional<int>(0));
+        QCOMPARE(b.exitCode(), std::optional<int>(0));
+        QVERIFY(q.empty());
+    }
+
+    void shmQueueLimits() {
+        ShmQueue q(3, 32); // rounded up to 4 slots
+        QCOMPARE(q.capacity(), std::size_t(4));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(false));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
+        for (int i = 0; i < 4; ++i) {
+            q.put(i);
+        }
+        QVERIFY(q.full());
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, false));
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, true, 0.05));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.put(std::string(100, 'x')));
+        QCOMPARE(q.get<int>(), 0);
+        QCOMPARE(q.qsize(), std::size_t(3));
+    }
+};
+
+FORKSCOPE_TEST_MAIN(TestQueue)
+#include "tst_queue.moc"
