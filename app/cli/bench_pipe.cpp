@@ -123,12 +123,12 @@ std::vector<Figure> benchPipe(const BenchOptions& options) {
     const double largeBytes = static_cast<double>(kLarge);
     std::vector<Figure> figures;
     figures.push_back(measureInterleaved(
-        rateFigure("pipe_small_msgs_per_s", "msgs/s", "64-byte write()/read() on a raw socketpair, child to parent",
-                   0.5),
+        rateFigure("pipe_small_msgs_per_s", "msgs/s",
+                   "64-byte write()/read() on a raw socketpair, child to parent", 0.5),
         options, [&] { return engineRate(kSmall, small); }, [&] { return rawRate(kSmall, small); }));
     figures.push_back(measureInterleaved(
-        rateFigure("pipe_large_bytes_per_s", "bytes/s", "1 MiB write()/read() on a raw socketpair, child to parent",
-                   0.8),
+        rateFigure("pipe_large_bytes_per_s", "bytes/s",
+                   "1 MiB write()/read() on a raw socketpair, child to parent", 0.8),
         options, [&] { return engineRate(kLarge, large) * largeBytes; },
         [&] { return rawRate(kLarge, large) * largeBytes; }));
     return figures;

@@ -96,6 +96,9 @@ TransferRegistry& transferRegistry() {
     return registry;
 }
 
+/// Set by blockSigpipeInThisThread(): sends from this thread need no per-call signal mask dance.
+thread_local bool t_sigpipeBlocked = false;
+
 constexpr std::size_t kSmallFrame = 4096; ///< up to this, header and payload go in one copy
 constexpr std::size_t kChecksumPiece = 64 * 1024;
 
@@ -180,11 +183,14 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
         partCount = 2;
     }
 
+    writeParts(s, parts, partCount);
+}
+
+void Connection::writeParts(State& s, iovec* part, int partCount) {
     std::optional<SigpipeGuard> guard;
-    if (!s.socket) {
+    if (!s.socket && !t_sigpipeBlocked) {
         guard.emplace();
     }
-    iovec* part = parts;
     while (partCount > 0) {
         ssize_t n = 0;
         if (s.socket) {
@@ -224,6 +230,42 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
             part->iov_len -= written;
         }
     }
+}
+
+void Connection::sendMessages(std::span<const std::vector<std::uint8_t>> messages) {
+    State& s = checked("send", false, true);
+    // One writev for many frames (up to IOV_MAX parts at a time): the caller keeps other
+    // writers out (a Queue holds its writer lock), so whole frames stay whole.
+    constexpr std::size_t kMaxParts = 1024;
+    std::vector<FrameCodec::Header> headers;
+    std::vector<iovec> parts;
+    headers.reserve(std::min(messages.size(), kMaxParts / 2)); // never reallocated below
+    parts.reserve(std::min(messages.size() * 2, kMaxParts));
+    for (std::size_t i = 0; i < messages.size();) {
+        headers.clear();
+        parts.clear();
+        const std::size_t first = i;
+        // Two parts per message at most; the headers must not move once parts point into them.
+        for (; i < messages.size() && headers.size() * 2 + 2 <= kMaxParts; ++i) {
+            headers.push_back(s.codec.encodeHeader(messages[i]));
+        }
+        for (std::size_t h = 0; h < headers.size(); ++h) {
+            const auto& payload = messages[first + h];
+            parts.push_back({headers[h].data(), headers[h].size()});
+            if (!payload.empty()) {
+                parts.push_back({const_cast<std::uint8_t*>(payload.data()), payload.size()});
+            }
+        }
+        writeParts(s, parts.data(), static_cast<int>(parts.size()));
+    }
+}
+
+void Connection::blockSigpipeInThisThread() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    t_sigpipeBlocked = true;
 }
 
 std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std::span<std::uint8_t> target,

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <sys/uio.h>
 #include <typeinfo>
 #include <vector>
 
@@ -60,6 +61,13 @@ public:
         sendBytes(std::span(reinterpret_cast<const std::uint8_t*>(buffer.data()), buffer.size()), offset,
                   size);
     }
+    /// Sends several messages with as few system calls as possible (one writev per up to 512
+    /// messages). Frames over PIPE_BUF are not atomic: the caller keeps other writers away.
+    void sendMessages(std::span<const std::vector<std::uint8_t>> messages);
+    /// Blocks SIGPIPE for the calling thread for good, so that sends from it (a queue's feeder)
+    /// report a vanished reader as EPIPE without masking and unmasking the signal each time.
+    static void blockSigpipeInThisThread();
+
     /// Receives one message. A message longer than maxLength makes the read side unusable and
     /// throws OsError(EMSGSIZE), as Python's "bad message length".
     [[nodiscard]] std::vector<std::uint8_t> recvBytes(std::optional<std::size_t> maxLength = std::nullopt,
@@ -112,6 +120,7 @@ public:
 
 private:
     struct State;
+    void writeParts(State& s, ::iovec* parts, int partCount);
 
     [[nodiscard]] int handleForTransfer() const;
     /// The connection for an fd that arrived in a fresh child: one shared state per fd, so

@@ -128,52 +128,69 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     return true;
 }
 
+namespace {
+/// How often to retry before sleeping: the other side is usually a few hundred nanoseconds
+/// away on another core, and a futex sleep plus wake-up costs microseconds.
+constexpr int kSpins = 4000;
+
+inline void cpuRelax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/// Retries `attempt` while spinning, then sleeps on `signal` (announcing itself in `waiting`)
+/// until `attempt` succeeds or the deadline passes. Returns false on timeout.
+template <class Attempt>
+bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atomic<std::uint32_t>& waiting,
+                  const Deadline& deadline, bool block) {
+    for (int i = 0; i < kSpins && block; ++i) {
+        if (attempt()) {
+            return true;
+        }
+        cpuRelax();
+    }
+    for (;;) {
+        waiting.fetch_add(1, std::memory_order_seq_cst);
+        const std::uint32_t seen = signal.load(std::memory_order_acquire);
+        const bool done = attempt();
+        const bool timedOut = !done && (deadline.expired() || !futexWait(signal, seen, deadline));
+        waiting.fetch_sub(1, std::memory_order_relaxed);
+        if (done) {
+            return true;
+        }
+        if (timedOut) {
+            return attempt();
+        }
+    }
+}
+} // namespace
+
 void ShmQueue::putBytes(std::span<const std::uint8_t> item, bool block, Timeout timeout) {
     if (tryPut(item)) {
         return;
     }
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
-    for (;;) {
-        header_->producersWaiting.fetch_add(1, std::memory_order_seq_cst);
-        const std::uint32_t seen = header_->roomSignal.load(std::memory_order_acquire);
-        const bool done = tryPut(item);
-        const bool timedOut =
-            !done && (deadline.expired() || !futexWait(header_->roomSignal, seen, deadline));
-        header_->producersWaiting.fetch_sub(1, std::memory_order_relaxed);
-        if (done) {
-            return;
-        }
-        if (timedOut && !tryPut(item)) {
-            throw QueueFullError("ShmQueue is full (" + std::to_string(header_->capacity) + " slots)");
-        }
-        if (timedOut) {
-            return;
-        }
+    if (!spinThenWait([&] { return tryPut(item); }, header_->roomSignal, header_->producersWaiting, deadline,
+                      block)) {
+        throw QueueFullError("ShmQueue is full (" + std::to_string(header_->capacity) + " slots)");
     }
 }
 
 std::vector<std::uint8_t> ShmQueue::getBytes(bool block, Timeout timeout) {
     std::vector<std::uint8_t> item;
+    getBytesInto(item, block, timeout);
+    return item;
+}
+
+void ShmQueue::getBytesInto(std::vector<std::uint8_t>& item, bool block, Timeout timeout) {
     if (tryGet(item)) {
-        return item;
+        return;
     }
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
-    for (;;) {
-        header_->consumersWaiting.fetch_add(1, std::memory_order_seq_cst);
-        const std::uint32_t seen = header_->itemSignal.load(std::memory_order_acquire);
-        const bool done = tryGet(item);
-        const bool timedOut =
-            !done && (deadline.expired() || !futexWait(header_->itemSignal, seen, deadline));
-        header_->consumersWaiting.fetch_sub(1, std::memory_order_relaxed);
-        if (done) {
-            return item;
-        }
-        if (timedOut && !tryGet(item)) {
-            throw QueueEmptyError("ShmQueue is empty");
-        }
-        if (timedOut) {
-            return item;
-        }
+    if (!spinThenWait([&] { return tryGet(item); }, header_->itemSignal, header_->consumersWaiting, deadline,
+                      block)) {
+        throw QueueEmptyError("ShmQueue is empty");
     }
 }
 

@@ -20,7 +20,8 @@ namespace forkscope {
 /// once, into its slot. Waiting for room or for an item sleeps on a futex and is only woken when
 /// somebody waits, so the uncontended path makes no system call at all. Items are at most
 /// slotSize bytes (after serialisation); there is no feeder thread, so nothing is lost or
-/// pending at exit.
+/// pending at exit. A waiting side spins briefly before it sleeps. The capacity is rounded up
+/// to a power of two.
 class ShmQueue {
 public:
     explicit ShmQueue(std::size_t capacity = 1024, std::size_t slotSize = 256);
@@ -37,6 +38,8 @@ public:
     void putBytes(std::span<const std::uint8_t> item, bool block = true, Timeout timeout = std::nullopt);
     /// Throws QueueEmptyError when nothing arrives in time.
     [[nodiscard]] std::vector<std::uint8_t> getBytes(bool block = true, Timeout timeout = std::nullopt);
+    /// The same, reusing the caller's buffer (no allocation per item in a hot loop).
+    void getBytesInto(std::vector<std::uint8_t>& item, bool block = true, Timeout timeout = std::nullopt);
     /// Non-blocking forms for hot loops: false instead of an exception.
     bool tryPut(std::span<const std::uint8_t> item);
     bool tryGet(std::vector<std::uint8_t>& item);
