@@ -136,6 +136,15 @@ ApplyEffect StateModel::apply(const Event& e, std::uint64_t seq) {
         block(e);
         break;
     case EventType::Running:
+        // A wait that ended without the resource (a timeout) leaves the waiter lists too.
+        if (auto it = state_.locks.find(e.object); it != state_.locks.end()) {
+            removeWaiter(it->second.waiters, e.pid, e.tid, nullptr);
+        }
+        if (auto it = state_.semaphores.find(e.object); it != state_.semaphores.end()) {
+            removeWaiter(it->second.waiters, e.pid, e.tid, nullptr);
+        }
+        unblock(e.pid, e.object, e.ts);
+        break;
     case EventType::ConditionWake:
     case EventType::EventWake:
         unblock(e.pid, e.object, e.ts);

@@ -86,7 +86,14 @@ TraceReader::TraceReader(const std::filesystem::path& path) : name_(path.string(
         fail(problem);
     }
     openChecked(path.string(), SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
-    validateSchema();
+    try {
+        validateSchema();
+    } catch (...) {
+        // No destructor runs for a constructor that throws.
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
 }
 
 TraceReader TraceReader::fromBytes(std::span<const std::uint8_t> bytes, std::string name) {
