@@ -28,6 +28,9 @@ struct BenchOptions {
 
 /// Measures the start→join latency of a no-op child under each start method.
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
+/// The cost of observation: one event emit (event_emit_ns) and one seek in a 10M-event trace
+/// (trace_seek_ms; scaled by --scale).
+std::vector<Figure> benchEvents(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -303,8 +303,9 @@ void Monitor::cycle(std::vector<Event>& batch) {
                 }
             }
         }
-        if (hostDropped != 0) {
+        if (hostDropped != hostReportedDrops_) {
             sink_.recordDrops(hostPid_, hostDropped);
+            hostReportedDrops_ = hostDropped;
         }
     } catch (const std::exception& e) {
         std::lock_guard lock(mutex_);

@@ -81,6 +81,7 @@ private:
     std::map<std::int32_t, Watched> watched_; ///< monitor thread only
     std::int64_t lastTs_ = 0;
     std::int64_t lastProcScan_ = 0;
+    std::uint64_t hostReportedDrops_ = 0;
 
     mutable std::mutex mutex_;
     std::condition_variable done_;

@@ -98,9 +98,13 @@ void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64
         b.tid = static_cast<std::int32_t>(::gettid());
         b.lane = ring->claimLane(b.tid);
     }
-    if (b.lane < 0) {
-        ring->dropWithoutLane();
-        return;
+    if (__builtin_expect(b.lane < 0, 0)) {
+        // All lanes were taken when this thread started; one may have been given back since.
+        b.lane = ring->claimLane(b.tid);
+        if (b.lane < 0) {
+            ring->dropWithoutLane();
+            return;
+        }
     }
     Event e;
     e.ts = monotonicNs();
@@ -168,7 +172,13 @@ std::unique_ptr<EventRing> Tracer::prepareChild() {
     if (!enabled()) {
         return nullptr;
     }
-    return std::make_unique<EventRing>(EventRing::create(g_shape.lanes, g_shape.laneCapacity));
+    try {
+        return std::make_unique<EventRing>(EventRing::create(g_shape.lanes, g_shape.laneCapacity));
+    } catch (const std::exception&) {
+        // Out of memory or fds: the child runs unobserved rather than not at all. Its events
+        // are missing; the parent's Created/Reaped events still show it.
+        return nullptr;
+    }
 }
 
 void Tracer::adoptInForkChild(std::unique_ptr<EventRing> ring) noexcept {

@@ -36,7 +36,8 @@ public:
     [[nodiscard]] static bool enabled() noexcept;
     [[nodiscard]] static int channelFd() noexcept;
 
-    /// In the parent, before launching: a ring for the child, or nullptr with tracing off.
+    /// In the parent, before launching: a ring for the child, or nullptr with tracing off (or
+    /// when no ring could be made: observation never prevents a start).
     [[nodiscard]] static std::unique_ptr<EventRing> prepareChild();
     /// In a fork child, first thing: the prepared ring becomes this process's ring.
     static void adoptInForkChild(std::unique_ptr<EventRing> ring) noexcept;
