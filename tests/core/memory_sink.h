@@ -57,6 +57,11 @@ public:
         std::lock_guard lock(mutex_);
         return objects_;
     }
+    std::uint64_t dropsOf(std::int32_t pid) const {
+        std::lock_guard lock(mutex_);
+        auto it = drops_.find(pid);
+        return it == drops_.end() ? 0 : it->second;
+    }
     bool outOfOrder() const {
         std::lock_guard lock(mutex_);
         return outOfOrder_;
