@@ -43,6 +43,9 @@ struct BenchGroup {
 };
 /// Every group, in the order the figures are printed.
 [[nodiscard]] const std::vector<BenchGroup>& benchGroups();
+/// The cost of observation: one event emit (event_emit_ns) and one seek in a 10M-event trace
+/// (trace_seek_ms; scaled by --scale).
+std::vector<Figure> benchEvents(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 /// Runs engine() and limit() once each to warm up, then alternately `repetitions` times (so a

@@ -24,6 +24,7 @@ const std::vector<BenchGroup>& benchGroups() {
         {"pipe", &benchPipe},
         {"sync", &benchSync},
         {"queue", &benchQueue},
+        {"events", &benchEvents},
     };
     return groups;
 }

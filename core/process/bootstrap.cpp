@@ -1,6 +1,7 @@
 #include "bootstrap.h"
 
 #include "errors.h"
+#include "events/tracer.h"
 
 #include <cstdio>
 #include <fcntl.h>
@@ -33,6 +34,16 @@ Bootstrap Bootstrap::decode(std::span<const std::uint8_t> bytes) {
                                  " is not the expected " + std::to_string(kVersion));
     }
     return result;
+}
+
+void Bootstrap::attachTracing(const EventRing* ring) {
+    if (ring == nullptr || Tracer::channelFd() < 0) {
+        return;
+    }
+    traceRing = static_cast<std::int32_t>(fds.size());
+    fds.push_back(ring->fd());
+    traceChannel = static_cast<std::int32_t>(fds.size());
+    fds.push_back(Tracer::channelFd());
 }
 
 Bootstrap makeBootstrap(const LaunchRequest& request, StartMethod method) {
@@ -80,6 +91,14 @@ void runBootstrap(std::span<const std::uint8_t> bytes, std::optional<std::vector
         if (fds.size() != bootstrap.fds.size()) {
             throw SerializationError("bootstrap announced " + std::to_string(bootstrap.fds.size()) +
                                      " file descriptors but " + std::to_string(fds.size()) + " arrived");
+        }
+        const auto inRange = [&](std::int32_t i) {
+            return i >= 0 && static_cast<std::size_t>(i) < fds.size();
+        };
+        if (inRange(bootstrap.traceRing) && inRange(bootstrap.traceChannel)) {
+            // First, so that everything the child does is observed.
+            Tracer::attachInBootstrapChild(fds[static_cast<std::size_t>(bootstrap.traceRing)],
+                                           fds[static_cast<std::size_t>(bootstrap.traceChannel)]);
         }
         FdTable table;
         table.assign(std::move(fds));

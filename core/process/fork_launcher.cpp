@@ -1,4 +1,5 @@
 #include "errors.h"
+#include "events/tracer.h"
 #include "launchers.h"
 
 #include <cerrno>
@@ -57,6 +58,9 @@ std::unique_ptr<Popen> launchFork(const LaunchRequest& request) {
     if (pid == 0) {
         // The fork start method runs arbitrary code in the child, as Python's does: that is the
         // method's nature and the reason the seed warns against forking threaded programs.
+        if (request.traceRing != nullptr) {
+            Tracer::adoptInForkChild(std::move(*request.traceRing));
+        }
         dieWithParent(parent);
         resetSignalHandlers();
         TaskArgs args = TaskArgs::fromMemory(request.args);

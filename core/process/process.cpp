@@ -2,6 +2,8 @@
 
 #include "context.h"
 #include "errors.h"
+#include "events/emit.h"
+#include "events/tracer.h"
 #include "forkserver.h"
 #include "launchers.h"
 #include "runtime.h"
@@ -22,6 +24,17 @@ struct Process::Impl {
     std::unique_ptr<Popen> popen;
     bool closed = false;
     bool isSelf = false; ///< the object returned by currentProcess()
+    bool reapReported = false;
+
+    /// Emits ProcessReaped the first time the exit status is known here (that is when the
+    /// waitpid happened), and passes the code through.
+    std::optional<int> noteReaped(std::optional<int> code) {
+        if (code && !reapReported && popen) {
+            reapReported = true;
+            trace::emitSigned(EventType::ProcessReaped, static_cast<std::uint64_t>(popen->pid()), *code);
+        }
+        return code;
+    }
 };
 
 namespace {
@@ -97,19 +110,28 @@ void Process::start() {
     identity.parentPid = ::getpid();
     identity.method = d_->method;
     identity.isChild = true;
-    LaunchRequest request{*d_->target, d_->args, identity};
+    // The child's event ring (null with tracing off) exists before the child does.
+    std::unique_ptr<EventRing> ring = Tracer::prepareChild();
+    LaunchRequest request{*d_->target, d_->args, identity, &ring};
 
     switch (d_->method) {
     case StartMethod::Fork:
         d_->popen = launchFork(request);
         break;
-    case StartMethod::Spawn:
-        d_->popen = launchSpawn(makeBootstrap(request, d_->method));
-        break;
-    case StartMethod::Forkserver:
-        d_->popen = Forkserver::instance().launch(makeBootstrap(request, d_->method));
+    case StartMethod::Spawn: {
+        Bootstrap bootstrap = makeBootstrap(request, d_->method);
+        bootstrap.attachTracing(ring.get());
+        d_->popen = launchSpawn(bootstrap);
         break;
     }
+    case StartMethod::Forkserver: {
+        Bootstrap bootstrap = makeBootstrap(request, d_->method);
+        bootstrap.attachTracing(ring.get());
+        d_->popen = Forkserver::instance().launch(bootstrap);
+        break;
+    }
+    }
+    Tracer::announceChild(std::move(ring), d_->popen->pid(), d_->name, static_cast<int>(d_->method));
     runtime::registerChild(*this);
 }
 
@@ -118,7 +140,16 @@ void Process::join(fdio::Timeout timeout) {
     if (!d_->popen) {
         throw ProcessError("can only join a started process: " + d_->name + " was never started");
     }
-    if (d_->popen->wait(timeout)) {
+    if (d_->noteReaped(d_->popen->poll())) {
+        runtime::forgetChild(*this);
+        return;
+    }
+    const auto child = static_cast<std::uint64_t>(d_->popen->pid());
+    // The joining process is blocked on the child; the operation is "reap it".
+    trace::emit(EventType::Blocked, child, static_cast<std::uint64_t>(EventType::ProcessReaped));
+    const std::optional<int> code = d_->noteReaped(d_->popen->wait(timeout));
+    trace::emit(EventType::Running, child, code ? 0 : 1);
+    if (code) {
         runtime::forgetChild(*this);
     }
 }
@@ -132,7 +163,7 @@ bool Process::isAlive() {
     if (!d_->popen) {
         return false;
     }
-    if (d_->popen->poll()) {
+    if (d_->noteReaped(d_->popen->poll())) {
         runtime::forgetChild(*this);
         return false;
     }
@@ -158,7 +189,7 @@ void Process::close() {
         return;
     }
     if (d_->popen) {
-        if (!d_->popen->poll()) {
+        if (!d_->noteReaped(d_->popen->poll())) {
             throw ProcessError("cannot close " + d_->name +
                                " while it is still running; call join() or terminate() first");
         }
@@ -175,7 +206,7 @@ std::optional<int> Process::exitCode() {
     if (!d_->popen) {
         return std::nullopt;
     }
-    return d_->popen->poll();
+    return d_->noteReaped(d_->popen->poll());
 }
 
 std::optional<pid_t> Process::pid() const {

@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include "errors.h"
+#include "events/emit.h"
 
 #include <algorithm>
 #include <atomic>
@@ -99,8 +100,10 @@ void becomeChild(Identity identity) {
 }
 
 [[noreturn]] void runChild(Identity identity, const Target& target, TaskArgs& args) {
+    const auto logicalParent = static_cast<std::uint64_t>(identity.parentPid);
     becomeChild(std::move(identity));
     markBootstrapped();
+    trace::emit(EventType::ProcessStarted, static_cast<std::uint64_t>(::getpid()), logicalParent);
     int code = 0;
     try {
         target.run(args);
@@ -122,6 +125,7 @@ void becomeChild(Identity identity) {
     }
     std::cout.flush();
     std::fflush(nullptr);
+    trace::emitSigned(EventType::ProcessExited, static_cast<std::uint64_t>(::getpid()), code);
     ::_exit(code);
 }
 

@@ -1,0 +1,221 @@
+// The cost of observation: one emit into the shared-memory ring, and one seek in a large trace.
+#include "analysis/state_at.h"
+#include "bench.h"
+#include "events/emit.h"
+#include "events/monitor.h"
+#include "trace/trace_reader.h"
+#include "trace/trace_writer.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+namespace forkscope::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The monitor's work without a file: the emit side is what is measured.
+class DiscardSink final : public EventSink {
+public:
+    void appendEvents(std::span<const Event> events) override { count_ += events.size(); }
+    void recordProcess(const ProcessInfo&) override {}
+    void recordObject(const ObjectInfo&) override {}
+    void recordDrops(std::int32_t, std::uint64_t) override {}
+
+private:
+    std::uint64_t count_ = 0;
+};
+
+/// Keeps the compiler from optimising the bare stores away.
+void escape(const void* p) {
+    asm volatile("" : : "g"(p) : "memory");
+}
+
+Figure emitFigure(const BenchOptions& options) {
+    const int count = std::max(1000, static_cast<int>(50'000 * options.scale));
+    DiscardSink sink;
+    MonitorOptions monitorOptions;
+    monitorOptions.shape.laneCapacity = 1U << 17; // a whole repetition fits: drops are not measured
+    Monitor monitor(sink, monitorOptions);
+    std::vector<Event> plain(static_cast<std::size_t>(count));
+
+    auto engine = [&] {
+        const auto start = Clock::now();
+        for (int i = 0; i < count; ++i) {
+            trace::emit(EventType::QueuePut, kFirstObjectId + 1, static_cast<std::uint64_t>(i));
+        }
+        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
+        monitor.flush(10.0);
+        return ns;
+    };
+    auto bare = [&] {
+        const auto start = Clock::now();
+        for (int i = 0; i < count; ++i) {
+            Event& e = plain[static_cast<std::size_t>(i)];
+            e.ts = i;
+            e.object = kFirstObjectId + 1;
+            e.arg = static_cast<std::uint64_t>(i);
+            e.pid = 1;
+            e.tid = 1;
+            e.type = EventType::QueuePut;
+            escape(&e);
+        }
+        return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
+    };
+
+    Figure figure;
+    figure.name = "event_emit_ns";
+    figure.unit = "ns";
+    figure.limitWhat = "a bare store of the same 40-byte record into a plain array";
+    figure.target = 100; // ~100 ns when a bare store costs ~1 ns
+    engine();
+    bare();
+    for (int r = 0; r < options.repetitions; ++r) {
+        figure.samples.push_back(engine());
+        figure.limitSamples.push_back(bare());
+    }
+    monitor.stop();
+    if (monitor.stats().dropped != 0) {
+        throw std::runtime_error("event_emit_ns: the ring dropped events, the figure would be meaningless");
+    }
+    figure.value = median(figure.samples);
+    figure.limit = median(figure.limitSamples);
+    return figure;
+}
+
+/// A synthetic run: 64 processes taking turns on 8 locks, 4 queues and 4 pipes.
+void writeSyntheticTrace(const std::string& path, std::uint64_t events) {
+    TraceWriter writer(path, TraceMeta{"synthetic-seek-benchmark", "{}", "fork", {}, {}});
+    std::mt19937_64 rng(1);
+    std::vector<Event> batch;
+    batch.reserve(100'000);
+    std::int64_t ts = 1'000'000;
+    std::uint64_t written = 0;
+    std::vector<std::int32_t> owner(8, 0);
+    while (written < events) {
+        ts += static_cast<std::int64_t>(rng() % 2000);
+        const auto pid = static_cast<std::int32_t>(1000 + rng() % 64);
+        const std::uint64_t which = rng() % 8;
+        Event e;
+        e.ts = ts;
+        e.pid = pid;
+        e.tid = pid;
+        switch (rng() % 4) {
+        case 0:
+            e.type = owner[which] == 0 ? EventType::LockAcquire : EventType::LockWait;
+            e.object = kFirstObjectId + which;
+            e.arg = 1;
+            if (owner[which] == 0) {
+                owner[which] = pid;
+            }
+            break;
+        case 1:
+            e.type = EventType::LockRelease;
+            e.object = kFirstObjectId + which;
+            e.pid = owner[which] != 0 ? owner[which] : pid;
+            owner[which] = 0;
+            break;
+        case 2:
+            e.type = rng() % 2 ? EventType::QueuePut : EventType::QueueGet;
+            e.object = kFirstObjectId + 100 + which % 4;
+            e.arg = 64;
+            break;
+        default:
+            e.type = rng() % 2 ? EventType::PipeSend : EventType::PipeRecv;
+            e.object = kFirstObjectId + 200 + which % 4;
+            e.arg = 512;
+            break;
+        }
+        batch.push_back(e);
+        ++written;
+        if (batch.size() == batch.capacity() || written == events) {
+            writer.appendEvents(batch);
+            batch.clear();
+        }
+    }
+    writer.finish();
+}
+
+Figure seekFigure(const BenchOptions& options) {
+    const auto events = static_cast<std::uint64_t>(std::max(10'000.0, 10'000'000.0 * options.scale));
+    std::string directory = (std::filesystem::temp_directory_path() / "forkscope-bench-XXXXXX").string();
+    if (::mkdtemp(directory.data()) == nullptr) {
+        throw std::runtime_error("trace_seek_ms: cannot create a temporary directory");
+    }
+    const std::string path = directory + "/seek.fstrace";
+    struct Cleanup {
+        std::string dir;
+        ~Cleanup() {
+            std::error_code ec;
+            std::filesystem::remove_all(dir, ec);
+        }
+    } cleanup{directory};
+
+    const auto buildStart = Clock::now();
+    writeSyntheticTrace(path, events);
+    const double buildSeconds = std::chrono::duration<double>(Clock::now() - buildStart).count();
+
+    TraceReader reader(path);
+    const auto [first, last] = *reader.timeRange();
+    StateAt at(reader);
+    std::mt19937_64 rng(2);
+    constexpr int kSeeksPerRepetition = 20;
+    auto seek = [&] {
+        double total = 0;
+        for (int i = 0; i < kSeeksPerRepetition; ++i) {
+            const std::int64_t t =
+                first + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(last - first));
+            const auto start = Clock::now();
+            const SystemState s = at.at(t);
+            total += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+            if (s.processes.empty()) {
+                throw std::runtime_error("trace_seek_ms: a seek returned an empty state");
+            }
+        }
+        return total / kSeeksPerRepetition;
+    };
+    // The floor: reading one keyframe interval of raw rows, which any replay must do.
+    auto rawRows = [&] {
+        double total = 0;
+        for (int i = 0; i < kSeeksPerRepetition; ++i) {
+            const std::uint64_t from = rng() % (events - 4096);
+            const auto start = Clock::now();
+            const std::vector<Event> rows = reader.events(from, 4096);
+            total += std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+            if (rows.size() != 4096) {
+                throw std::runtime_error("trace_seek_ms: short raw read");
+            }
+        }
+        return total / kSeeksPerRepetition;
+    };
+
+    Figure figure;
+    figure.name = "trace_seek_ms";
+    figure.unit = "ms";
+    figure.limitWhat = "raw read of one keyframe interval (4096 rows) from the same " +
+                       std::to_string(events) + "-event trace (built in " +
+                       std::to_string(static_cast<int>(buildSeconds + 0.5)) + " s)";
+    figure.target = 4;
+    seek();
+    rawRows();
+    for (int r = 0; r < options.repetitions; ++r) {
+        figure.samples.push_back(seek());
+        figure.limitSamples.push_back(rawRows());
+    }
+    figure.value = median(figure.samples);
+    figure.limit = median(figure.limitSamples);
+    return figure;
+}
+
+} // namespace
+
+std::vector<Figure> benchEvents(const BenchOptions& options) {
+    return {emitFigure(options), seekFigure(options)};
+}
+
+} // namespace forkscope::cli

@@ -1,0 +1,137 @@
+#include "event.h"
+
+namespace forkscope {
+
+std::string_view eventTypeName(EventType type) noexcept {
+    switch (type) {
+    case EventType::None:
+        return "None";
+    case EventType::ProcessCreated:
+        return "ProcessCreated";
+    case EventType::ProcessStarted:
+        return "ProcessStarted";
+    case EventType::ProcessExited:
+        return "ProcessExited";
+    case EventType::ProcessReaped:
+        return "ProcessReaped";
+    case EventType::ProcessZombie:
+        return "ProcessZombie";
+    case EventType::Blocked:
+        return "Blocked";
+    case EventType::Running:
+        return "Running";
+    case EventType::QueuePut:
+        return "QueuePut";
+    case EventType::QueueGet:
+        return "QueueGet";
+    case EventType::QueueFeederWrite:
+        return "QueueFeederWrite";
+    case EventType::QueueFeederBlocked:
+        return "QueueFeederBlocked";
+    case EventType::QueueFeederUnblocked:
+        return "QueueFeederUnblocked";
+    case EventType::PipeSend:
+        return "PipeSend";
+    case EventType::PipeRecv:
+        return "PipeRecv";
+    case EventType::LockWait:
+        return "LockWait";
+    case EventType::LockAcquire:
+        return "LockAcquire";
+    case EventType::LockRelease:
+        return "LockRelease";
+    case EventType::LockAbandoned:
+        return "LockAbandoned";
+    case EventType::SemaphoreWait:
+        return "SemaphoreWait";
+    case EventType::SemaphoreAcquire:
+        return "SemaphoreAcquire";
+    case EventType::SemaphoreRelease:
+        return "SemaphoreRelease";
+    case EventType::ConditionWait:
+        return "ConditionWait";
+    case EventType::ConditionNotify:
+        return "ConditionNotify";
+    case EventType::ConditionWake:
+        return "ConditionWake";
+    case EventType::EventWait:
+        return "EventWait";
+    case EventType::EventSet:
+        return "EventSet";
+    case EventType::EventClear:
+        return "EventClear";
+    case EventType::EventWake:
+        return "EventWake";
+    case EventType::BarrierWait:
+        return "BarrierWait";
+    case EventType::BarrierPass:
+        return "BarrierPass";
+    case EventType::BarrierBroken:
+        return "BarrierBroken";
+    case EventType::PoolTaskQueued:
+        return "PoolTaskQueued";
+    case EventType::PoolTaskStarted:
+        return "PoolTaskStarted";
+    case EventType::PoolTaskFinished:
+        return "PoolTaskFinished";
+    case EventType::PoolWorkerReplaced:
+        return "PoolWorkerReplaced";
+    case EventType::ManagerCallBegin:
+        return "ManagerCallBegin";
+    case EventType::ManagerCallEnd:
+        return "ManagerCallEnd";
+    case EventType::ObjectCreated:
+        return "ObjectCreated";
+    case EventType::Error:
+        return "Error";
+    case EventType::EventsDropped:
+        return "EventsDropped";
+    }
+    return "Unknown";
+}
+
+bool isKnownEventType(std::uint16_t value) noexcept {
+    return value != 0 && eventTypeName(static_cast<EventType>(value)) != "Unknown";
+}
+
+std::string_view objectKindName(ObjectKind kind) noexcept {
+    switch (kind) {
+    case ObjectKind::Unknown:
+        return "Unknown";
+    case ObjectKind::Process:
+        return "Process";
+    case ObjectKind::Queue:
+        return "Queue";
+    case ObjectKind::SimpleQueue:
+        return "SimpleQueue";
+    case ObjectKind::JoinableQueue:
+        return "JoinableQueue";
+    case ObjectKind::Pipe:
+        return "Pipe";
+    case ObjectKind::Lock:
+        return "Lock";
+    case ObjectKind::RLock:
+        return "RLock";
+    case ObjectKind::Semaphore:
+        return "Semaphore";
+    case ObjectKind::BoundedSemaphore:
+        return "BoundedSemaphore";
+    case ObjectKind::Condition:
+        return "Condition";
+    case ObjectKind::Event:
+        return "Event";
+    case ObjectKind::Barrier:
+        return "Barrier";
+    case ObjectKind::Pool:
+        return "Pool";
+    case ObjectKind::Manager:
+        return "Manager";
+    case ObjectKind::SharedMemory:
+        return "SharedMemory";
+    case ObjectKind::Value:
+        return "Value";
+    }
+    return "Unknown";
+}
+
+} // namespace forkscope
