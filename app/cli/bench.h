@@ -28,6 +28,8 @@ struct BenchOptions {
 
 /// Measures the start→join latency of a no-op child under each start method.
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
+/// Pool task throughput (chunksize 1 and Python's default) and apply() round trip.
+std::vector<Figure> benchPool(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -108,7 +108,7 @@ public:
 
     /// fn(arg) in a worker, waiting for the result (Python's apply).
     template <class F, class A> auto apply(F fn, A arg) {
-        return submitOne(std::move(fn), std::move(arg), {}, {}).get();
+        return submitOne(std::move(fn), std::move(arg), {}, {}, true).get();
     }
     /// fn() in a worker.
     template <class F> auto apply(F fn) { return apply(std::move(fn), std::tuple<>()); }
@@ -122,29 +122,20 @@ public:
     /// fn over items, results in order (Python's map; default chunksize as Python's).
     template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
     std::vector<R> map(F fn, std::vector<A> items, std::optional<std::size_t> chunksize = std::nullopt) {
-        return mapAsync(std::move(fn), std::move(items), chunksize).get();
+        return submitMap(std::move(fn), std::move(items), chunksize, {}, {}, true).get();
     }
     template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
     AsyncResult<std::vector<R>>
     mapAsync(F fn, std::vector<A> items, std::optional<std::size_t> chunksize = std::nullopt,
              std::type_identity_t<std::function<void(const std::vector<R>&)>> callback = {},
              std::function<void(const std::exception&)> errorCallback = {}) {
-        auto job = makeJob<F, A>(fn, std::move(items), "map", chunksize, false);
-        if (callback) {
-            job->successCallback = [callback = std::move(callback)](detail::ResultJob<R>& done) {
-                callback(done.results);
-            };
-        }
-        job->errorCallback = std::move(errorCallback);
-        core_->submit(job);
-        return AsyncResult<std::vector<R>>(core_, job, [](detail::PoolJob& done) {
-            return static_cast<detail::ResultJob<R>&>(done).results;
-        });
+        return submitMap(std::move(fn), std::move(items), chunksize, std::move(callback),
+                         std::move(errorCallback), false);
     }
     /// fn(*item) for tuples (Python's starmap): the same as map, named for what it does.
     template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
     std::vector<R> starmap(F fn, std::vector<A> items, std::optional<std::size_t> chunksize = std::nullopt) {
-        return starmapAsync(std::move(fn), std::move(items), chunksize).get();
+        return submitMap(std::move(fn), std::move(items), chunksize, {}, {}, true).get();
     }
     template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
     AsyncResult<std::vector<R>>
@@ -200,8 +191,27 @@ private:
     }
 
     template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
+    AsyncResult<std::vector<R>> submitMap(F fn, std::vector<A> items, std::optional<std::size_t> chunksize,
+                                          std::function<void(const std::vector<R>&)> callback,
+                                          std::function<void(const std::exception&)> errorCallback,
+                                          bool callerWaits) {
+        auto job = makeJob<F, A>(fn, std::move(items), "map", chunksize, false);
+        if (callback) {
+            job->successCallback = [callback = std::move(callback)](detail::ResultJob<R>& done) {
+                callback(done.results);
+            };
+        }
+        job->errorCallback = std::move(errorCallback);
+        core_->submit(job, callerWaits);
+        return AsyncResult<std::vector<R>>(core_, job, [](detail::PoolJob& done) {
+            return static_cast<detail::ResultJob<R>&>(done).results;
+        });
+    }
+
+    template <class F, class A, class R = typename detail::TaskShape<F, A>::Result>
     AsyncResult<R> submitOne(F fn, A arg, std::function<void(const R&)> callback,
-                             std::function<void(const std::exception&)> errorCallback) {
+                             std::function<void(const std::exception&)> errorCallback,
+                             bool callerWaits = false) {
         std::vector<A> items;
         items.push_back(std::move(arg));
         auto job = makeJob<F, A>(fn, std::move(items), "apply", 1, false);
@@ -211,7 +221,7 @@ private:
             };
         }
         job->errorCallback = std::move(errorCallback);
-        core_->submit(job);
+        core_->submit(job, callerWaits);
         return AsyncResult<R>(core_, job, [](detail::PoolJob& done) {
             return static_cast<detail::ResultJob<R>&>(done).results[0];
         });

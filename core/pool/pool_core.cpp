@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -16,12 +18,47 @@ namespace {
 
 std::atomic<int> g_poolCounter{0};
 
+constexpr auto kBackgroundGrace = std::chrono::milliseconds(1);
+
 UniqueFd makeEventFd() {
     const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
         throw OsError("eventfd for a pool", errno);
     }
     return UniqueFd(fd);
+}
+
+// getpid() is a system call, and every pool call checks the caller's process: cache it, and
+// refresh it in a forked child.
+std::atomic<pid_t> g_pid{0};
+
+void refreshPid() noexcept {
+    g_pid.store(::getpid(), std::memory_order_relaxed);
+}
+
+pid_t currentPid() noexcept {
+    pid_t pid = g_pid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        static std::once_flag once;
+        std::call_once(once, [] { ::pthread_atfork(nullptr, nullptr, &refreshPid); });
+        pid = ::getpid();
+        g_pid.store(pid, std::memory_order_relaxed);
+    }
+    return pid;
+}
+
+UniqueFd makeEpoll(int wakeFd) {
+    UniqueFd fd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!fd) {
+        throw OsError("epoll_create1 for a pool", errno);
+    }
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = 0;
+    if (::epoll_ctl(fd.get(), EPOLL_CTL_ADD, wakeFd, &event) != 0) {
+        throw OsError("epoll_ctl for a pool", errno);
+    }
+    return fd;
 }
 
 void drainEventFd(int fd) noexcept {
@@ -45,8 +82,8 @@ int pollMilliseconds(std::optional<std::chrono::steady_clock::time_point> deadli
 } // namespace
 
 PoolCore::PoolCore(PoolConfig config)
-    : config_(std::move(config)), name_("Pool-" + std::to_string(++g_poolCounter)), creatorPid_(::getpid()),
-      wakeDriver_(makeEventFd()), wakeWatcher_(makeEventFd()) {
+    : config_(std::move(config)), name_("Pool-" + std::to_string(++g_poolCounter)), creatorPid_(currentPid()),
+      wakeDriver_(makeEventFd()), wakeWatcher_(makeEventFd()), epoll_(makeEpoll(wakeDriver_.get())) {
     if (config_.processes < 1) {
         throw ProcessError("a pool needs at least 1 process (got " + std::to_string(config_.processes) + ")");
     }
@@ -71,7 +108,7 @@ PoolCore::PoolCore(PoolConfig config)
 }
 
 PoolCore::~PoolCore() {
-    if (::getpid() != creatorPid_) {
+    if (currentPid() != creatorPid_) {
         // A forked copy of the object: the thread and the workers belong to the creator. The
         // std::thread must not be destroyed here (it names a thread this process does not have).
         (void)background_.release();
@@ -88,7 +125,7 @@ PoolCore::~PoolCore() {
 }
 
 void PoolCore::checkOwner(const char* operation) const {
-    const pid_t me = ::getpid();
+    const pid_t me = currentPid();
     if (me != creatorPid_) {
         throw ProcessError(
             std::string("cannot ") + operation + " " + name_ + " from pid " + std::to_string(me) +
@@ -98,7 +135,7 @@ void PoolCore::checkOwner(const char* operation) const {
 }
 
 bool PoolCore::isOwner() const noexcept {
-    return ::getpid() == creatorPid_;
+    return currentPid() == creatorPid_;
 }
 
 void PoolCore::wake(int fd) const noexcept {
@@ -112,7 +149,7 @@ void PoolCore::interrupt() noexcept {
     wake(wakeWatcher_.get());
 }
 
-void PoolCore::submit(const std::shared_ptr<PoolJob>& job) {
+void PoolCore::submit(const std::shared_ptr<PoolJob>& job, bool callerWaits) {
     std::unique_lock lock(mutex_);
     if (state_ == PoolState::Broken) {
         throw BrokenPoolError(brokenMessage_);
@@ -141,8 +178,9 @@ void PoolCore::submit(const std::shared_ptr<PoolJob>& job) {
         if (pending) {
             wake(wakeDriver_.get()); // the driver must add POLLOUT for the rest
         }
-    } else if (userWaiters_ == 0) {
-        // Nobody will wait right now (apply_async with a callback): the background thread drives.
+    } else if (userWaiters_ == 0 && !callerWaits) {
+        // Nobody waits yet: the background thread drives, after a grace period in which a
+        // get() can take over without a thread hop.
         cv_.notify_all();
         if (watching_) {
             wake(wakeWatcher_.get());
@@ -157,7 +195,9 @@ bool PoolCore::waitUntil(const std::function<bool()>& done, fdio::Timeout timeou
                    std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*timeout));
     }
     std::unique_lock lock(mutex_);
-    ++userWaiters_;
+    if (++userWaiters_ == 1) {
+        cv_.notify_all(); // the background thread in its grace period steps aside
+    }
     struct Leave {
         PoolCore& core;
         ~Leave() {
@@ -201,48 +241,42 @@ void PoolCore::driveOnce(std::unique_lock<std::mutex>& lock, Deadline deadline) 
     } release{*this};
     maintain();
     runCompletions(lock);
-    pollfds_.clear();
-    polled_.clear();
-    pollfds_.push_back({wakeDriver_.get(), POLLIN, 0});
-    polled_.push_back(nullptr);
     for (auto& worker : workers_) {
-        if (worker->exited) {
-            continue;
-        }
-        short events = 0;
-        if (!worker->eof) {
-            events = static_cast<short>(POLLIN | (worker->channel->pendingOutput() ? POLLOUT : 0));
-        }
-        // fd -1 makes poll() ignore the entry once the channel is at end of stream.
-        pollfds_.push_back({worker->eof ? -1 : worker->socket.get(), events, 0});
-        polled_.push_back(worker.get());
-        pollfds_.push_back({worker->sentinel, POLLIN, 0});
-        polled_.push_back(worker.get());
+        updateInterest(*worker);
     }
     const int timeoutMs = pollMilliseconds(deadline);
+    epoll_event events[32];
     lock.unlock();
-    const int rc = ::poll(pollfds_.data(), pollfds_.size(), timeoutMs);
+    const int rc = ::epoll_wait(epoll_.get(), events, 32, timeoutMs);
     const int err = errno;
     lock.lock();
     if (rc < 0 && err != EINTR) {
-        throw OsError("poll in " + name_, err);
+        throw OsError("epoll_wait in " + name_, err);
     }
-    if (rc > 0) {
-        if (pollfds_[0].revents != 0) {
+    exits_.clear();
+    for (int i = 0; i < rc; ++i) {
+        const std::uint64_t tag = events[i].data.u64;
+        if (tag == 0) {
             drainEventFd(wakeDriver_.get());
+            continue;
         }
-        for (std::size_t i = 1; i + 1 < pollfds_.size(); i += 2) {
-            Worker& worker = *polled_[i];
-            if ((pollfds_[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-                readWorker(worker);
-            }
-            if ((pollfds_[i].revents & POLLOUT) != 0) {
-                worker.channel->flush();
-            }
-            if (pollfds_[i + 1].revents != 0) {
-                handleExit(worker);
-            }
+        Worker* worker = findWorker(tag / 2);
+        if (worker == nullptr || worker->exited) {
+            continue; // removed while we waited
         }
+        if (tag % 2 == 1) {
+            exits_.push_back(worker); // after its last results, which may be in this batch
+            continue;
+        }
+        if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+            readWorker(*worker);
+        }
+        if ((events[i].events & EPOLLOUT) != 0) {
+            worker->channel->flush();
+        }
+    }
+    for (Worker* worker : exits_) {
+        handleExit(*worker);
     }
     maintain();
     runCompletions(lock);
@@ -302,6 +336,12 @@ void PoolCore::backgroundLoop() {
         }
         try {
             if (backgroundHasWork()) {
+                // A caller about to wait (applyAsync(...).get()) reads its own result: give it a
+                // moment to arrive before taking the driver role it would have to take back.
+                if (cv_.wait_for(lock, kBackgroundGrace,
+                                 [this] { return driving_ || userWaiters_ > 0 || stopBackground_; })) {
+                    continue;
+                }
                 backgroundDriving_ = true;
                 struct Reset {
                     bool& flag;
@@ -441,6 +481,9 @@ void PoolCore::terminate() noexcept {
                 if (worker->process.exitCode()) {
                     worker->process.close();
                 }
+            }
+            for (auto& worker : workers_) {
+                unwatch(*worker);
             }
             workers_.clear();
         }

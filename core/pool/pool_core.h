@@ -53,8 +53,9 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint64_t nextJobId() noexcept { return ++jobCounter_; }
 
-    /// Queues a job and sends what the workers' windows take.
-    void submit(const std::shared_ptr<PoolJob>& job);
+    /// Queues a job and sends what the workers' windows take. `callerWaits`: the caller is about
+    /// to wait for it (apply, map), so the background thread need not be woken.
+    void submit(const std::shared_ptr<PoolJob>& job, bool callerWaits = false);
     /// Waits until done() holds (evaluated under the pool's lock), driving the pool meanwhile.
     /// Returns false at the timeout; throws KeyboardInterrupt after interrupt().
     bool waitUntil(const std::function<bool()>& done, fdio::Timeout timeout);
@@ -88,6 +89,8 @@ private:
     struct Worker {
         explicit Worker(Process p) : process(std::move(p)) {}
         Process process;
+        std::uint64_t id = 0;           ///< epoll tag: id * 2 (socket) and id * 2 + 1 (sentinel)
+        std::uint32_t socketEvents = 0; ///< what epoll watches on the socket now
         UniqueFd socket;
         std::unique_ptr<WorkerChannel> channel;
         std::string name;
@@ -125,6 +128,9 @@ private:
     void failAllJobs(const std::exception_ptr& error, bool withCallbacks);
     [[nodiscard]] bool shouldReplaceWorkers() const;
     [[nodiscard]] std::size_t window() const;
+    void updateInterest(Worker& worker);
+    void unwatch(Worker& worker);
+    [[nodiscard]] Worker* findWorker(std::uint64_t id) const;
 
     PoolConfig config_;
     std::string name_;
@@ -152,8 +158,8 @@ private:
     UniqueFd wakeDriver_;  ///< eventfd: makes a driver blocked in poll() return
     UniqueFd wakeWatcher_; ///< eventfd: makes the idle background watcher return
     std::atomic<bool> interrupted_{false};
-    std::vector<pollfd> pollfds_;
-    std::vector<Worker*> polled_;
+    UniqueFd epoll_; ///< the driver's wait set: wakeDriver_, every socket and sentinel
+    std::vector<Worker*> exits_;
 
     std::size_t workerCounter_ = 0;
     std::size_t tasksQueued_ = 0, tasksRunning_ = 0, tasksDone_ = 0, tasksFailed_ = 0, tasksLost_ = 0;

@@ -5,7 +5,9 @@
 #include "process/errors.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <sys/epoll.h>
 
 namespace forkscope::detail {
 
@@ -38,7 +40,8 @@ void PoolCore::startWorker() {
     }
     Args args = config_.initargs;
     args.push_back(named("forkscope.pool", workerConfig));
-    std::string workerName = name_ + "-worker-" + std::to_string(++workerCounter_);
+    const std::uint64_t id = ++workerCounter_; // never reused, so a stale event finds nobody
+    std::string workerName = name_ + "-worker-" + std::to_string(id);
     // Under fork the worker runs in this image's memory, so the initializer may be a closure;
     // a fresh image finds the registered worker body (and initializer) by name.
     Target target = startMethod() == StartMethod::Fork
@@ -57,8 +60,60 @@ void PoolCore::startWorker() {
     worker->pid = *process.pid();
     worker->sentinel = process.sentinel();
     worker->lastResult = Clock::now();
+    worker->id = id;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = worker->id * 2;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, worker->socket.get(), &event) != 0) {
+        throw OsError("epoll_ctl(add) for " + worker->name, errno);
+    }
+    worker->socketEvents = EPOLLIN;
+    event.data.u64 = worker->id * 2 + 1;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, worker->sentinel, &event) != 0) {
+        throw OsError("epoll_ctl(add) for the sentinel of " + worker->name, errno);
+    }
     workers_.push_back(std::move(worker));
     ++workersStarted_;
+}
+
+void PoolCore::updateInterest(Worker& worker) {
+    if (worker.exited || worker.socketEvents == 0) {
+        return;
+    }
+    // At end of stream the socket would report EPOLLHUP forever: only the sentinel matters then.
+    const std::uint32_t wanted =
+        worker.eof ? 0U
+                   : static_cast<std::uint32_t>(EPOLLIN) |
+                         (worker.channel->pendingOutput() ? static_cast<std::uint32_t>(EPOLLOUT) : 0U);
+    if (wanted == worker.socketEvents) {
+        return;
+    }
+    epoll_event event{};
+    event.events = wanted;
+    event.data.u64 = worker.id * 2;
+    const int rc = wanted == 0 ? ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, worker.socket.get(), nullptr)
+                               : ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, worker.socket.get(), &event);
+    if (rc != 0) {
+        throw OsError("epoll_ctl for " + worker.name, errno);
+    }
+    worker.socketEvents = wanted;
+}
+
+void PoolCore::unwatch(Worker& worker) {
+    if (worker.socketEvents != 0) {
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, worker.socket.get(), nullptr);
+        worker.socketEvents = 0;
+    }
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, worker.sentinel, nullptr);
+}
+
+PoolCore::Worker* PoolCore::findWorker(std::uint64_t id) const {
+    for (const auto& worker : workers_) {
+        if (worker->id == id) {
+            return worker.get();
+        }
+    }
+    return nullptr;
 }
 
 bool PoolCore::shouldReplaceWorkers() const {
@@ -79,6 +134,7 @@ void PoolCore::maintain() {
     bool changed = false;
     for (auto it = workers_.begin(); it != workers_.end();) {
         if ((*it)->exited) {
+            unwatch(**it);
             (*it)->process.close();
             it = workers_.erase(it);
             changed = true;

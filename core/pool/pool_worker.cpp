@@ -84,8 +84,7 @@ void runPoolWorker(const PoolWorkerConfig& config, const Target* initializer, Ta
             if (!open) {
                 return; // the parent closed the channel
             }
-            fdio::waitFor(channel.fd(), POLLIN, forever);
-            open = channel.fill();
+            open = channel.fillBlocking();
             continue;
         }
         WireReader reader(*frame);

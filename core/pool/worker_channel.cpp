@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,10 +16,9 @@ constexpr std::size_t kMaxFrame = std::size_t{1} << 30;
 } // namespace
 
 WorkerChannel::WorkerChannel(int fd) : fd_(fd) {
-    const int flags = ::fcntl(fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
-        throw OsError("making a pool channel non-blocking", errno);
-    }
+    // The socket stays in blocking mode (shared with nobody but the peer): the parent asks for
+    // non-blocking behaviour per call (MSG_DONTWAIT), and a worker can wait in recv() itself,
+    // without a poll() first.
     in_.resize(kReadChunk);
 }
 
@@ -61,21 +59,29 @@ void WorkerChannel::flushBlocking(fdio::Timeout timeout) {
     }
 }
 
+void WorkerChannel::makeRoom() {
+    if (inBegin_ == inEnd_) {
+        inBegin_ = inEnd_ = 0;
+    } else if (in_.size() - inEnd_ < kReadChunk && inBegin_ > 0) {
+        std::memmove(in_.data(), in_.data() + inBegin_, inEnd_ - inBegin_);
+        inEnd_ -= inBegin_;
+        inBegin_ = 0;
+    }
+    if (in_.size() - inEnd_ < kReadChunk) {
+        in_.resize(inEnd_ + kReadChunk);
+    }
+}
+
 bool WorkerChannel::fill() {
     for (;;) {
-        if (inBegin_ == inEnd_) {
-            inBegin_ = inEnd_ = 0;
-        } else if (in_.size() - inEnd_ < kReadChunk && inBegin_ > 0) {
-            std::memmove(in_.data(), in_.data() + inBegin_, inEnd_ - inBegin_);
-            inEnd_ -= inBegin_;
-            inBegin_ = 0;
-        }
-        if (in_.size() - inEnd_ < kReadChunk) {
-            in_.resize(inEnd_ + kReadChunk);
-        }
-        const ssize_t n = ::read(fd_, in_.data() + inEnd_, in_.size() - inEnd_);
+        makeRoom();
+        const std::size_t room = in_.size() - inEnd_;
+        const ssize_t n = ::recv(fd_, in_.data() + inEnd_, room, MSG_DONTWAIT);
         if (n > 0) {
             inEnd_ += static_cast<std::size_t>(n);
+            if (static_cast<std::size_t>(n) < room) {
+                return true; // a short read drained the socket: spare the EAGAIN round trip
+            }
             continue;
         }
         if (n == 0) {
@@ -91,6 +97,24 @@ bool WorkerChannel::fill() {
             return false;
         }
         throw OsError("reading a pool channel", errno);
+    }
+}
+
+bool WorkerChannel::fillBlocking() {
+    makeRoom();
+    for (;;) {
+        const std::size_t room = in_.size() - inEnd_;
+        const ssize_t n = ::recv(fd_, in_.data() + inEnd_, room, 0);
+        if (n > 0) {
+            inEnd_ += static_cast<std::size_t>(n);
+            return static_cast<std::size_t>(n) < room || fill();
+        }
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+            return false;
+        }
+        if (errno != EINTR) {
+            throw OsError("reading a pool channel", errno);
+        }
     }
 }
 

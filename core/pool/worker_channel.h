@@ -29,10 +29,14 @@ public:
     void flushBlocking(fdio::Timeout timeout);
     /// Reads all that is available without blocking. Returns false at end of stream.
     bool fill();
+    /// Waits in recv() for data, then reads what is available. Returns false at end of stream.
+    bool fillBlocking();
     /// The next complete frame's body, valid until the next fill(); nullopt if none is complete.
     std::optional<std::span<const std::uint8_t>> nextFrame();
 
 private:
+    void makeRoom();
+
     int fd_;
     Bytes out_;
     std::size_t sent_ = 0;
