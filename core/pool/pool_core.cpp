@@ -329,18 +329,23 @@ bool PoolCore::backgroundHasWork() const {
 
 void PoolCore::backgroundLoop() {
     std::unique_lock lock(mutex_);
+    bool graceDone = false; // only when taking over from idleness or from a caller
     while (!stopBackground_) {
         if (driving_ || userWaiters_ > 0) {
             cv_.wait(lock); // a caller drives; it notifies when it stops
+            graceDone = false;
             continue;
         }
         try {
             if (backgroundHasWork()) {
                 // A caller about to wait (applyAsync(...).get()) reads its own result: give it a
                 // moment to arrive before taking the driver role it would have to take back.
-                if (cv_.wait_for(lock, kBackgroundGrace,
-                                 [this] { return driving_ || userWaiters_ > 0 || stopBackground_; })) {
-                    continue;
+                if (!graceDone) {
+                    graceDone = true;
+                    if (cv_.wait_for(lock, kBackgroundGrace,
+                                     [this] { return driving_ || userWaiters_ > 0 || stopBackground_; })) {
+                        continue;
+                    }
                 }
                 backgroundDriving_ = true;
                 struct Reset {
@@ -350,6 +355,7 @@ void PoolCore::backgroundLoop() {
                 driveOnce(lock, std::nullopt);
             } else {
                 watchSentinels(lock);
+                graceDone = false;
             }
         } catch (const std::exception& e) {
             // The engine itself failed (not a task): nothing can be trusted, so the pool breaks

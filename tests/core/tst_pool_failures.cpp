@@ -159,6 +159,9 @@ private slots:
         QCOMPARE(pool.stats().tasksRunning + pool.stats().tasksQueued, std::size_t{6});
         const std::vector<pid_t> pids = workerPids(pool);
         QCOMPARE(pids.size(), std::size_t{2});
+        for (const WorkerStats& worker : pool.stats().workers) {
+            QVERIFY(worker.busy); // each holds a blocked task
+        }
         pool.terminate();
         for (pid_t pid : pids) {
             QVERIFY2(processGone(pid), qPrintable(QString("worker %1 is still there").arg(pid)));
@@ -222,7 +225,8 @@ private slots:
     void sigintDuringMap() {
 #if defined(__SANITIZE_THREAD__)
         if (rowIsFork()) {
-            QSKIP("ThreadSanitizer cannot follow a forked child that starts threads (the pool's driver thread)");
+            QSKIP("ThreadSanitizer cannot follow a forked child that starts threads (the pool's driver "
+                  "thread)");
         }
 #endif
         TestPipe report;
