@@ -232,10 +232,12 @@ bool PoolCore::waitUntil(const std::function<bool()>& done, fdio::Timeout timeou
 
 void PoolCore::driveOnce(std::unique_lock<std::mutex>& lock, Deadline deadline) {
     driving_ = true;
+    driverThread_ = std::this_thread::get_id();
     struct Release {
         PoolCore& core;
         ~Release() {
             core.driving_ = false;
+            core.driverThread_ = {};
             core.cv_.notify_all();
         }
     } release{*this};
@@ -408,7 +410,10 @@ void PoolCore::watchSentinels(std::unique_lock<std::mutex>& lock) {
     }
 }
 
-void PoolCore::acquireDriving(std::unique_lock<std::mutex>& lock) {
+bool PoolCore::acquireDriving(std::unique_lock<std::mutex>& lock) {
+    if (driving_ && driverThread_ == std::this_thread::get_id()) {
+        return false; // a callback, run by the driver itself, terminates the pool
+    }
     ++userWaiters_;
     while (driving_) {
         wake(wakeDriver_.get());
@@ -416,6 +421,8 @@ void PoolCore::acquireDriving(std::unique_lock<std::mutex>& lock) {
     }
     --userWaiters_;
     driving_ = true;
+    driverThread_ = std::this_thread::get_id();
+    return true;
 }
 
 void PoolCore::stopBackground(std::unique_lock<std::mutex>& lock) {
@@ -465,14 +472,17 @@ void PoolCore::terminate() noexcept {
             failAllJobs(
                 std::make_exception_ptr(ProcessError(name_ + " was terminated before this result arrived")),
                 false);
-            acquireDriving(lock);
             struct Release {
                 PoolCore& core;
+                bool owned;
                 ~Release() {
-                    core.driving_ = false;
-                    core.cv_.notify_all();
+                    if (owned) {
+                        core.driving_ = false;
+                        core.driverThread_ = {};
+                        core.cv_.notify_all();
+                    }
                 }
-            } release{*this};
+            } release{*this, acquireDriving(lock)};
             for (auto& worker : workers_) {
                 if (!worker->exited) {
                     worker->process.terminate();

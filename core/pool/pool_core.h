@@ -109,7 +109,8 @@ private:
     void driveOnce(std::unique_lock<std::mutex>& lock, Deadline deadline);
     void backgroundLoop();
     void watchSentinels(std::unique_lock<std::mutex>& lock);
-    void acquireDriving(std::unique_lock<std::mutex>& lock);
+    /// Takes the driver role for a teardown; false if this thread already holds it.
+    bool acquireDriving(std::unique_lock<std::mutex>& lock);
     void runCompletions(std::unique_lock<std::mutex>& lock);
     void wake(int fd) const noexcept;
     void stopBackground(std::unique_lock<std::mutex>& lock);
@@ -150,6 +151,7 @@ private:
     double chunkSeconds_ = -1; ///< moving average of a chunk's service time
 
     bool driving_ = false;
+    std::thread::id driverThread_;
     bool backgroundDriving_ = false;
     bool watching_ = false;
     int userWaiters_ = 0;

@@ -189,6 +189,17 @@ private slots:
         }
     }
 
+    void terminateFromCallback() {
+        // The callback runs in the thread that drives the pool (here: the waiting caller).
+        Pool pool(2, std::nullopt, {}, std::nullopt, getContext(StartMethod::Fork));
+        Pool* self = &pool;
+        AsyncResult<int> result = pool.applyAsync(&square, 3, [self](const int&) { self->terminate(); });
+        QVERIFY(result.wait(10.0));
+        QCOMPARE(result.get(1.0), 9);
+        QCOMPARE(pool.stats().state, PoolState::Terminated);
+        QVERIFY(pool.stats().workers.empty());
+    }
+
     void useFromAnotherProcessIsRefused() {
         // Only fork can hand a pool object to another process at all.
         Pool pool(1, std::nullopt, {}, std::nullopt, getContext(StartMethod::Fork));
