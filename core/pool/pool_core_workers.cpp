@@ -362,7 +362,10 @@ void PoolCore::breakPool(const Worker& worker, int exitCode) {
     failAllJobs(std::make_exception_ptr(BrokenPoolError(brokenMessage_)), true);
     for (auto& other : workers_) {
         if (!other->exited && other.get() != &worker) {
-            other->process.terminate(); // reaped through their sentinels
+            // SIGKILL, not SIGTERM: what they hold is already failed, and a worker forked an
+            // instant ago may still run the parent's SIGTERM handler (a test framework's crash
+            // handler, say) until the fork launcher resets it. Reaped through their sentinels.
+            other->process.kill();
         }
     }
 }

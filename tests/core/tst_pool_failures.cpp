@@ -143,7 +143,13 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(BrokenPoolError, (void)pool.applyAsync(&square, 2));
         QCOMPARE(pool.stats().state, PoolState::Broken);
         pool.close();
-        QVERIFY(pool.join(10.0)); // the other worker was stopped too
+        const bool joined = pool.join(10.0);
+        std::string left;
+        for (const WorkerStats& worker : pool.stats().workers) {
+            left += worker.name + " pid " + std::to_string(worker.pid) + " inflight " +
+                    std::to_string(worker.chunksInFlight) + "; ";
+        }
+        QVERIFY2(joined, left.c_str()); // the other worker was stopped too
         QVERIFY(pool.stats().workers.empty());
     }
 
