@@ -46,6 +46,8 @@ struct BenchGroup {
 /// The cost of observation: one event emit (event_emit_ns) and one seek in a 10M-event trace
 /// (trace_seek_ms; scaled by --scale).
 std::vector<Figure> benchEvents(const BenchOptions& options);
+/// Pool task throughput (chunksize 1 and Python's default) and apply() round trip.
+std::vector<Figure> benchPool(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 /// Runs engine() and limit() once each to warm up, then alternately `repetitions` times (so a
