@@ -28,6 +28,8 @@ struct BenchOptions {
 
 /// Measures the start→join latency of a no-op child under each start method.
 std::vector<Figure> benchStartLatency(const BenchOptions& options);
+/// Measures the round trip of a manager proxy call over a Unix socket and over TCP.
+std::vector<Figure> benchManager(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

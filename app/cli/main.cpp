@@ -24,6 +24,9 @@ int runList(bool json) {
 
 int runBench(bool json, const forkscope::cli::BenchOptions& options) {
     std::vector<forkscope::cli::Figure> figures = forkscope::cli::benchStartLatency(options);
+    for (auto& figure : forkscope::cli::benchManager(options)) {
+        figures.push_back(std::move(figure));
+    }
     if (json) {
         std::cout << forkscope::cli::toJson(figures, options).dump(2) << "\n";
     } else {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <poll.h>
+#include <string_view>
 #include <unistd.h>
 
 namespace forkscope {
@@ -61,6 +62,12 @@ void ProxyConnection::ensureOpen() {
     try {
         auth::clientHandshake(fd.get(), key_, kHandshakeTimeout);
     } catch (const AuthenticationError& e) {
+        if (std::string_view(e.what()).find("peer closed") != std::string_view::npos) {
+            // EOF in the middle of the handshake is a server that went away, not a wrong key.
+            throw ManagerConnectionError("the manager at " + address_ +
+                                         " closed the connection during authentication (was it shut down, "
+                                         "or killed?)");
+        }
         // Let the server finish with us (it closes after its verdict), so that its counters
         // already show the refusal when the caller sees the error.
         fdio::waitFor(fd.get(), POLLIN, 1.0);

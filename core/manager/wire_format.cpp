@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstring>
 #include <poll.h>
 #include <string>
 
@@ -83,9 +84,12 @@ void writeMessage(int fd, std::span<const std::uint8_t> payload, fdio::Timeout t
     if (payload.size() > kMaxMessage) {
         throw ProtocolError("manager message too large to send");
     }
+    // One write for header and body: the peer wakes up once, with the whole message there.
     const std::uint32_t size = htonl(static_cast<std::uint32_t>(payload.size()));
-    fdio::writeAll(fd, &size, sizeof size, timeout, "manager message");
-    fdio::writeAll(fd, payload.data(), payload.size(), timeout, "manager message");
+    std::vector<std::uint8_t> frame(sizeof size + payload.size());
+    std::memcpy(frame.data(), &size, sizeof size);
+    std::memcpy(frame.data() + sizeof size, payload.data(), payload.size());
+    fdio::writeAll(fd, frame.data(), frame.size(), timeout, "manager message");
 }
 
 std::optional<std::vector<std::uint8_t>> readMessage(int fd, fdio::Timeout idle, double body) {
