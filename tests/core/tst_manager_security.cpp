@@ -13,6 +13,7 @@
 #include "test_main.h"
 
 #include <arpa/inet.h>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <poll.h>
@@ -59,8 +60,11 @@ bool sendAndAwaitClose(const std::string& address, const Bytes& bytes) {
 
 Bytes framed(const Bytes& payload) {
     const std::uint32_t size = htonl(static_cast<std::uint32_t>(payload.size()));
-    Bytes out(reinterpret_cast<const std::uint8_t*>(&size), reinterpret_cast<const std::uint8_t*>(&size) + 4);
-    out.insert(out.end(), payload.begin(), payload.end());
+    Bytes out(sizeof size + payload.size());
+    std::memcpy(out.data(), &size, sizeof size);
+    if (!payload.empty()) {
+        std::memcpy(out.data() + sizeof size, payload.data(), payload.size());
+    }
     return out;
 }
 
