@@ -48,6 +48,8 @@ struct BenchGroup {
 std::vector<Figure> benchEvents(const BenchOptions& options);
 /// Pool task throughput (chunksize 1 and Python's default) and apply() round trip.
 std::vector<Figure> benchPool(const BenchOptions& options);
+/// Measures the round trip of a manager proxy call over a Unix socket and over TCP.
+std::vector<Figure> benchManager(const BenchOptions& options);
 
 [[nodiscard]] double median(std::vector<double> values);
 /// Runs engine() and limit() once each to warm up, then alternately `repetitions` times (so a
