@@ -51,6 +51,9 @@ std::vector<Figure> benchPool(const BenchOptions& options);
 /// Measures the round trip of a manager proxy call over a Unix socket and over TCP.
 std::vector<Figure> benchManager(const BenchOptions& options);
 
+/// A figure with its description filled in, ready for measureInterleaved().
+[[nodiscard]] Figure makeFigure(std::string name, std::string unit, std::string limitWhat, bool lowerIsBetter,
+                                double target);
 [[nodiscard]] double median(std::vector<double> values);
 /// Runs engine() and limit() once each to warm up, then alternately `repetitions` times (so a
 /// noisy neighbour slows both sides of the ratio alike), and stores the samples and medians.

@@ -20,13 +20,22 @@ double median(std::vector<double> values) {
 
 const std::vector<BenchGroup>& benchGroups() {
     static const std::vector<BenchGroup> groups = {
-        {"start", &benchStartLatency},
-        {"pipe", &benchPipe},
-        {"sync", &benchSync},
-        {"queue", &benchQueue},
+        {"start", &benchStartLatency}, {"pipe", &benchPipe}, {"sync", &benchSync},
+        {"queue", &benchQueue},        {"pool", &benchPool}, {"manager", &benchManager},
         {"events", &benchEvents},
     };
     return groups;
+}
+
+Figure makeFigure(std::string name, std::string unit, std::string limitWhat, bool lowerIsBetter,
+                  double target) {
+    Figure figure;
+    figure.name = std::move(name);
+    figure.unit = std::move(unit);
+    figure.limitWhat = std::move(limitWhat);
+    figure.lowerIsBetter = lowerIsBetter;
+    figure.target = target;
+    return figure;
 }
 
 Figure measureInterleaved(Figure figure, const BenchOptions& options, const std::function<double()>& engine,

@@ -93,24 +93,6 @@ double bareRoundTripUs(bool tcp, int count) {
     return us;
 }
 
-Figure measure(const std::string& name, const std::string& limitWhat, const BenchOptions& options,
-               const std::function<double()>& engine, const std::function<double()>& limit) {
-    Figure figure;
-    figure.name = name;
-    figure.unit = "us";
-    figure.limitWhat = limitWhat;
-    figure.target = 4.0;
-    engine();
-    limit();
-    for (int r = 0; r < options.repetitions; ++r) {
-        figure.samples.push_back(engine());
-        figure.limitSamples.push_back(limit());
-    }
-    figure.value = median(figure.samples);
-    figure.limit = median(figure.limitSamples);
-    return figure;
-}
-
 } // namespace
 
 std::vector<Figure> benchManager(const BenchOptions& options) {
@@ -124,10 +106,11 @@ std::vector<Figure> benchManager(const BenchOptions& options) {
         Manager manager(managerOptions);
         manager.start();
         DictProxy dict = manager.dict();
-        figures.push_back(measure(
-            tcp ? "manager_call_tcp_us" : "manager_call_unix_us",
-            tcp ? "bare 32/16-byte ping-pong with a forked echo process over loopback TCP"
-                : "bare 32/16-byte ping-pong with a forked echo process over a Unix socket",
+        figures.push_back(measureInterleaved(
+            makeFigure(tcp ? "manager_call_tcp_us" : "manager_call_unix_us", "us",
+                       tcp ? "bare 32/16-byte ping-pong with a forked echo process over loopback TCP"
+                           : "bare 32/16-byte ping-pong with a forked echo process over a Unix socket",
+                       true, 4.0),
             options, [&] { return proxyCallUs(dict, calls); }, [&] { return bareRoundTripUs(tcp, calls); }));
     }
     return figures;

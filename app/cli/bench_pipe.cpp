@@ -105,16 +105,6 @@ double rawRate(std::size_t size, int count) {
     return count / seconds;
 }
 
-Figure rateFigure(std::string name, std::string unit, std::string limitWhat, double target) {
-    Figure figure;
-    figure.name = std::move(name);
-    figure.unit = std::move(unit);
-    figure.limitWhat = std::move(limitWhat);
-    figure.lowerIsBetter = false;
-    figure.target = target;
-    return figure;
-}
-
 } // namespace
 
 std::vector<Figure> benchPipe(const BenchOptions& options) {
@@ -123,12 +113,12 @@ std::vector<Figure> benchPipe(const BenchOptions& options) {
     const double largeBytes = static_cast<double>(kLarge);
     std::vector<Figure> figures;
     figures.push_back(measureInterleaved(
-        rateFigure("pipe_small_msgs_per_s", "msgs/s",
-                   "64-byte write()/read() on a raw socketpair, child to parent", 0.5),
+        makeFigure("pipe_small_msgs_per_s", "msgs/s",
+                   "64-byte write()/read() on a raw socketpair, child to parent", false, 0.5),
         options, [&] { return engineRate(kSmall, small); }, [&] { return rawRate(kSmall, small); }));
     figures.push_back(measureInterleaved(
-        rateFigure("pipe_large_bytes_per_s", "bytes/s",
-                   "1 MiB write()/read() on a raw socketpair, child to parent", 0.8),
+        makeFigure("pipe_large_bytes_per_s", "bytes/s",
+                   "1 MiB write()/read() on a raw socketpair, child to parent", false, 0.8),
         options, [&] { return engineRate(kLarge, large) * largeBytes; },
         [&] { return rawRate(kLarge, large) * largeBytes; }));
     return figures;

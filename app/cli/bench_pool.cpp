@@ -147,38 +147,10 @@ double rawPingPongUs(int count) {
     return us;
 }
 
-Figure measure(Figure figure, const BenchOptions& options, const std::function<double()>& engine,
-               const std::function<double()>& limit) {
-    engine(); // warm-up
-    limit();
-    for (int r = 0; r < options.repetitions; ++r) {
-        figure.samples.push_back(engine()); // interleaved: a noisy neighbour slows both alike
-        figure.limitSamples.push_back(limit());
-    }
-    figure.value = median(figure.samples);
-    figure.limit = median(figure.limitSamples);
-    return figure;
-}
-
-Figure makeFigure(std::string name, std::string unit, std::string limitWhat, bool lowerIsBetter,
-                  double target) {
-    Figure figure;
-    figure.name = std::move(name);
-    figure.unit = std::move(unit);
-    figure.limitWhat = std::move(limitWhat);
-    figure.lowerIsBetter = lowerIsBetter;
-    figure.target = target;
-    return figure;
-}
-
-std::size_t scaled(std::size_t count, double scale) {
-    return std::max<std::size_t>(1, static_cast<std::size_t>(static_cast<double>(count) * scale));
-}
-
 } // namespace
 
 std::vector<Figure> benchPool(const BenchOptions& options) {
-    const std::size_t tasks = scaled(200000, options.scale);
+    const auto tasks = static_cast<std::size_t>(scaled(200000, options.scale));
     const auto roundTrips = static_cast<int>(scaled(2000, options.scale));
     std::vector<int> items(tasks);
     std::iota(items.begin(), items.end(), 0);
@@ -195,7 +167,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
         return perSecond;
     };
 
-    figures.push_back(measure(
+    figures.push_back(measureInterleaved(
         makeFigure("pool_tasks_per_s", "tasks/s",
                    "raw pipelined request/response over a socketpair to one other process, same frame sizes, "
                    "moving bytes only (no ratio target; the target is 10x Python's Pool at chunksize 1)",
@@ -207,7 +179,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
     const std::size_t chunk = detail::defaultChunksize(tasks, pool.size());
     const std::size_t chunkRequest = kTaskFrame - 4 + chunk * 4;
     const std::size_t chunkResponse = kResultFrame - 4 + chunk * 4;
-    figures.push_back(measure(
+    figures.push_back(measureInterleaved(
         makeFigure("pool_map_tasks_per_s", "tasks/s",
                    "raw pipelined exchange of the same chunk frames over a socketpair to one other process, "
                    "moving bytes only (no ratio target; the target is 3x Python's default-chunksize map)",
@@ -218,7 +190,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
                    static_cast<double>(chunk);
         }));
 
-    figures.push_back(measure(
+    figures.push_back(measureInterleaved(
         makeFigure("pool_apply_roundtrip_us", "us",
                    "raw 64-byte ping-pong over a socketpair between two processes", true, 1.5),
         options,

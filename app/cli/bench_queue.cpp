@@ -147,16 +147,6 @@ double bareRingRate(long count) {
     return rate;
 }
 
-Figure rateFigure(std::string name, std::string limitWhat, double target) {
-    Figure f;
-    f.name = std::move(name);
-    f.unit = "msgs/s";
-    f.limitWhat = std::move(limitWhat);
-    f.lowerIsBetter = false;
-    f.target = target;
-    return f;
-}
-
 } // namespace
 
 std::vector<Figure> benchQueue(const BenchOptions& options) {
@@ -164,12 +154,12 @@ std::vector<Figure> benchQueue(const BenchOptions& options) {
     const long ringMessages = scaled(2000000, options.scale);
     std::vector<Figure> figures;
     figures.push_back(measureInterleaved(
-        rateFigure("queue_small_msgs_per_s", "raw pipe, 64-byte write() per message, one process each side",
-                   0.4),
+        makeFigure("queue_small_msgs_per_s", "msgs/s",
+                   "raw pipe, 64-byte write() per message, one process each side", false, 0.4),
         options, [&] { return queueRate(messages); }, [&] { return rawPipeRate(messages); }));
     figures.push_back(measureInterleaved(
-        rateFigure("shm_queue_small_msgs_per_s", "bare lock-free SPSC ring in shared memory, 64-byte slots",
-                   0.5),
+        makeFigure("shm_queue_small_msgs_per_s", "msgs/s",
+                   "bare lock-free SPSC ring in shared memory, 64-byte slots", false, 0.5),
         options, [&] { return shmQueueRate(ringMessages); }, [&] { return bareRingRate(ringMessages); }));
     return figures;
 }

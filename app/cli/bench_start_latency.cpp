@@ -78,15 +78,6 @@ double bareForkExecUs(int count) {
     return total / count;
 }
 
-Figure figure(std::string name, std::string limitWhat, double target) {
-    Figure f;
-    f.name = std::move(name);
-    f.unit = "us";
-    f.limitWhat = std::move(limitWhat);
-    f.target = target;
-    return f;
-}
-
 } // namespace
 
 std::vector<Figure> benchStartLatency(const BenchOptions& options) {
@@ -94,14 +85,15 @@ std::vector<Figure> benchStartLatency(const BenchOptions& options) {
     const int execs = static_cast<int>(scaled(40, options.scale));
     std::vector<Figure> figures;
     figures.push_back(measureInterleaved(
-        figure("start_latency_fork_us", "bare fork + _exit + waitpid", 1.5), options,
+        makeFigure("start_latency_fork_us", "us", "bare fork + _exit + waitpid", true, 1.5), options,
         [&] { return engineLatencyUs(StartMethod::Fork, forks); }, [&] { return bareForkUs(forks); }));
     figures.push_back(measureInterleaved(
-        figure("start_latency_spawn_us", "bare fork + exec of this program (exits at once) + waitpid", 2.0),
+        makeFigure("start_latency_spawn_us", "us",
+                   "bare fork + exec of this program (exits at once) + waitpid", true, 2.0),
         options, [&] { return engineLatencyUs(StartMethod::Spawn, execs); },
         [&] { return bareForkExecUs(execs); }));
     figures.push_back(measureInterleaved(
-        figure("start_latency_forkserver_us", "bare fork + _exit + waitpid", 3.0), options,
+        makeFigure("start_latency_forkserver_us", "us", "bare fork + _exit + waitpid", true, 3.0), options,
         [&] { return engineLatencyUs(StartMethod::Forkserver, forks); }, [&] { return bareForkUs(forks); }));
     return figures;
 }
