@@ -33,7 +33,8 @@ namespace {
 /// A handler the parent installed (a crash reporter, a test framework, a GUI's SIGTERM hook)
 /// belongs to the parent, not to the task: without this, terminate() of a forked child could
 /// run the parent's handler instead of ending it with -SIGTERM. Ignored signals stay ignored,
-/// exactly as exec() would leave them for spawn.
+/// exactly as exec() would leave them for spawn. Runs with every signal blocked; unblocks them
+/// when done.
 void resetSignalHandlers() noexcept {
     for (int signal = 1; signal < NSIG; ++signal) {
         struct sigaction current {};
@@ -51,7 +52,16 @@ void resetSignalHandlers() noexcept {
 std::unique_ptr<Popen> launchFork(const LaunchRequest& request) {
     flushStdStreams();
     const pid_t parent = ::getpid();
+    // Every signal stays blocked across fork() until the child has reset the parent's handlers,
+    // so a terminate() that arrives at once cannot run a parent's handler in the child.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
     const pid_t pid = ::fork();
+    if (pid != 0) {
+        ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    }
     if (pid < 0) {
         throw OsError("fork for " + request.identity.name, errno);
     }
