@@ -6,6 +6,7 @@
 #include "process/auth_handshake.h"
 #include "process/entry_guard.h"
 #include "process/errors.h"
+#include "process/image_launcher.h"
 #include "process/launchers.h"
 
 #include <cerrno>
@@ -174,37 +175,15 @@ void Manager::start() {
         fdio::writeAll(keyWrite.get(), d_->key.data(), d_->key.size(), 1.0, "manager key");
         keyWrite.reset();
 
-        // Everything the child touches is prepared here: between fork() and exec() it makes
-        // only async-signal-safe calls.
-        std::string argv0 = "forkscope-manager";
-        std::string flag = ManagerServer::kRoleFlag;
-        std::string keyArg = std::to_string(keyRead.get());
-        std::string aliveArg = std::to_string(aliveRead.get());
-        std::string listenArg = std::to_string(listener.get());
-        std::string readyArg = std::to_string(readyWrite.get());
-        std::string pathArg = d_->socketPath.empty() ? "-" : d_->socketPath;
-        char* const argv[] = {argv0.data(),     flag.data(),     keyArg.data(),  aliveArg.data(),
-                              listenArg.data(), readyArg.data(), pathArg.data(), nullptr};
-        const int keep[] = {keyRead.get(), aliveRead.get(), listener.get(), readyWrite.get()};
-        sigset_t noSignals;
-        sigemptyset(&noSignals);
         const pid_t parent = ::getpid();
-
-        flushStdStreams();
-        const pid_t pid = ::fork();
-        if (pid < 0) {
-            throw OsError("fork for the manager server", errno);
-        }
-        if (pid == 0) {
-            dieWithParent(parent);
-            ::sigprocmask(SIG_SETMASK, &noSignals, nullptr);
-            ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-            for (int fd : keep) {
-                ::fcntl(fd, F_SETFD, 0);
-            }
-            ::execv("/proc/self/exe", argv);
-            ::_exit(127);
-        }
+        const pid_t pid = launchImage(
+            {"forkscope-manager",
+             {ManagerServer::kRoleFlag, std::to_string(keyRead.get()), std::to_string(aliveRead.get()),
+              std::to_string(listener.get()), std::to_string(readyWrite.get()),
+              d_->socketPath.empty() ? std::string("-") : d_->socketPath},
+             {keyRead.get(), aliveRead.get(), listener.get(), readyWrite.get()},
+             true,
+             "the manager server"});
         d_->serverPid = pid;
         d_->serverPidfd = fdio::pidfdOpen(pid);
         d_->alive = std::move(aliveWrite);

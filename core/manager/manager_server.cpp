@@ -3,6 +3,7 @@
 #include "builtin_types.h"
 #include "process/auth_handshake.h"
 #include "process/errors.h"
+#include "process/image_launcher.h"
 #include "process/runtime.h"
 #include "wire_format.h"
 
@@ -43,16 +44,6 @@ std::string stringField(const Json& request, const char* field) {
         throw ManagedError("ProtocolError", std::string("the request has no string field '") + field + "'");
     }
     return it->get<std::string>();
-}
-
-int parseFd(const char* text) {
-    char* end = nullptr;
-    long value = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || value < 0 || value > 1 << 20) {
-        std::fprintf(stderr, "forkscope manager: bad fd argument '%s'\n", text);
-        ::_exit(2);
-    }
-    return static_cast<int>(value);
 }
 
 } // namespace
@@ -287,34 +278,17 @@ void runManagerServer(int argc, char** argv) {
         std::fprintf(stderr, "forkscope manager: expected 5 arguments, got %d\n", argc - 2);
         ::_exit(2);
     }
-    UniqueFd keyFd(parseFd(argv[2]));
-    UniqueFd alive(parseFd(argv[3]));
-    UniqueFd listener(parseFd(argv[4]));
-    UniqueFd ready(parseFd(argv[5]));
+    UniqueFd keyFd = adoptFdArgument(argv[2], "manager");
+    UniqueFd alive = adoptFdArgument(argv[3], "manager");
+    UniqueFd listener = adoptFdArgument(argv[4], "manager");
+    UniqueFd ready = adoptFdArgument(argv[5], "manager");
     const std::string socketPath = argv[6];
-    for (int fd : {keyFd.get(), alive.get(), listener.get(), ready.get()}) {
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
     // The program owns our lifetime (shutdown, the alive pipe, the parent-death signal): a
     // Ctrl-C meant for it must not kill the objects under its feet, as in Python's manager.
     std::signal(SIGINT, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
 
-    std::vector<std::uint8_t> key(4096);
-    std::size_t size = 0;
-    for (;;) {
-        ssize_t n = ::read(keyFd.get(), key.data() + size, key.size() - size);
-        if (n > 0) {
-            size += static_cast<std::size_t>(n);
-            if (size == key.size()) {
-                break;
-            }
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    keyFd.reset();
-    key.resize(size);
+    std::vector<std::uint8_t> key = readSecret(std::move(keyFd), 4096);
     if (key.empty()) {
         std::fprintf(stderr, "forkscope manager: no authentication key received\n");
         ::_exit(2);

@@ -2,6 +2,7 @@
 
 #include "auth_handshake.h"
 #include "errors.h"
+#include "image_launcher.h"
 #include "launchers.h"
 
 #include <cerrno>
@@ -114,34 +115,14 @@ void Forkserver::startLocked() {
     fdio::writeAll(keyWrite.get(), key_.data(), key_.size(), 1.0, "forkserver key");
     keyWrite.reset();
 
-    std::string argv0 = "forkscope-forkserver";
-    std::string flag = runtime::kForkserverFlag;
-    std::string keyArg = std::to_string(keyRead.get());
-    std::string aliveArg = std::to_string(aliveRead.get());
-    std::string listenArg = std::to_string(listener.get());
-    std::string pathArg = address_;
-    char* const argv[] = {argv0.data(),     flag.data(),    keyArg.data(), aliveArg.data(),
-                          listenArg.data(), pathArg.data(), nullptr};
-    const int keep[] = {keyRead.get(), aliveRead.get(), listener.get()};
-    sigset_t noSignals;
-    sigemptyset(&noSignals);
     const pid_t parent = ::getpid();
-
-    flushStdStreams();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw OsError("fork for the forkserver", errno);
-    }
-    if (pid == 0) {
-        dieWithParent(parent);
-        ::sigprocmask(SIG_SETMASK, &noSignals, nullptr);
-        ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-        for (int fd : keep) {
-            ::fcntl(fd, F_SETFD, 0);
-        }
-        ::execv("/proc/self/exe", argv);
-        ::_exit(127);
-    }
+    const pid_t pid =
+        launchImage({"forkscope-forkserver",
+                     {runtime::kForkserverFlag, std::to_string(keyRead.get()),
+                      std::to_string(aliveRead.get()), std::to_string(listener.get()), address_},
+                     {keyRead.get(), aliveRead.get(), listener.get()},
+                     true,
+                     "the forkserver"});
     serverPid_ = pid;
     serverPidfd_ = fdio::pidfdOpen(pid);
     alive_ = std::move(aliveWrite);

@@ -5,6 +5,7 @@
 #include "bootstrap.h"
 #include "errors.h"
 #include "forkserver.h"
+#include "image_launcher.h"
 #include "launchers.h"
 
 #include <cerrno>
@@ -27,16 +28,6 @@ namespace {
 constexpr std::size_t kMaxPayload = 256u << 20;
 constexpr std::uint32_t kMaxFds = 64;
 constexpr double kRequestTimeout = 5.0;
-
-int parseFd(const char* text) {
-    char* end = nullptr;
-    long value = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || value < 0 || value > 1 << 20) {
-        std::fprintf(stderr, "forkscope forkserver: bad fd argument '%s'\n", text);
-        ::_exit(2);
-    }
-    return static_cast<int>(value);
-}
 
 class Server {
 public:
@@ -207,29 +198,11 @@ void runForkserver(int argc, char** argv) {
         std::fprintf(stderr, "forkscope forkserver: expected 4 arguments, got %d\n", argc - 2);
         ::_exit(2);
     }
-    UniqueFd keyFd(parseFd(argv[2]));
-    UniqueFd alive(parseFd(argv[3]));
-    UniqueFd listener(parseFd(argv[4]));
+    UniqueFd keyFd = adoptFdArgument(argv[2], "forkserver");
+    UniqueFd alive = adoptFdArgument(argv[3], "forkserver");
+    UniqueFd listener = adoptFdArgument(argv[4], "forkserver");
     const std::string address = argv[5];
-    for (int fd : {keyFd.get(), alive.get(), listener.get()}) {
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-
-    std::vector<std::uint8_t> key(64);
-    std::size_t size = 0;
-    for (;;) {
-        ssize_t n = ::read(keyFd.get(), key.data() + size, key.size() - size);
-        if (n > 0) {
-            size += static_cast<std::size_t>(n);
-            if (size == key.size()) {
-                break;
-            }
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    keyFd.reset();
-    key.resize(size);
+    const std::vector<std::uint8_t> key = readSecret(std::move(keyFd), 64);
     if (key.size() < auth::kMinKeySize) {
         std::fprintf(stderr, "forkscope forkserver: authentication key too short\n");
         ::_exit(2);
@@ -246,7 +219,7 @@ void runForkserver(int argc, char** argv) {
     }
     runtime::markBootstrapped();
 
-    Server server(std::move(key), std::move(alive), std::move(listener), std::move(signals));
+    Server server(key, std::move(alive), std::move(listener), std::move(signals));
     server.serve();
 
     std::error_code ignored;

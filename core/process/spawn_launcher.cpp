@@ -1,13 +1,10 @@
 #include "errors.h"
+#include "image_launcher.h"
 #include "launchers.h"
 
 #include <cerrno>
-#include <fcntl.h>
 #include <fstream>
-#include <linux/close_range.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace forkscope {
@@ -27,53 +24,14 @@ const std::string& programName() {
 std::unique_ptr<Popen> launchSpawn(const Bootstrap& bootstrap) {
     const std::vector<std::uint8_t> payload = bootstrap.encode();
     auto [parentEnd, childEnd] = fdio::makeSocketPair();
-    auto [errorRead, errorWrite] = fdio::makePipe();
-
-    // Everything the child touches is prepared here: after fork() it may only make
-    // async-signal-safe calls until exec.
-    std::string argv0 = programName();
-    std::string flag = runtime::kSpawnFlag;
-    std::string channel = std::to_string(childEnd.get());
-    char* const argv[] = {argv0.data(), flag.data(), channel.data(), nullptr};
     std::vector<int> keep = bootstrap.fds;
     keep.push_back(childEnd.get());
-    const int errorFd = errorWrite.get();
-    sigset_t noSignals;
-    sigemptyset(&noSignals);
-    const pid_t parent = ::getpid();
-
-    flushStdStreams();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw OsError("fork for spawn of " + bootstrap.identity.name, errno);
-    }
-    if (pid == 0) {
-        dieWithParent(parent);
-        ::sigprocmask(SIG_SETMASK, &noSignals, nullptr);
-        // Only the passed fds (and stdio) survive exec: everything else gets CLOEXEC.
-        ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-        for (int fd : keep) {
-            ::fcntl(fd, F_SETFD, 0);
-        }
-        ::execv("/proc/self/exe", argv);
-        int error = errno;
-        [[maybe_unused]] ssize_t ignored = ::write(errorFd, &error, sizeof error);
-        ::_exit(127);
-    }
+    const pid_t pid = launchImage({programName(),
+                                   {runtime::kSpawnFlag, std::to_string(childEnd.get())},
+                                   std::move(keep),
+                                   true,
+                                   "spawn child " + bootstrap.identity.name});
     childEnd.reset();
-    errorWrite.reset();
-
-    // EOF on the error pipe means exec succeeded (the pipe is close-on-exec).
-    int execError = 0;
-    ssize_t n = 0;
-    do {
-        n = ::read(errorRead.get(), &execError, sizeof execError);
-    } while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(sizeof execError)) {
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        throw OsError("exec of /proc/self/exe for spawn child " + bootstrap.identity.name, execError);
-    }
 
     auto popen = std::make_unique<ChildPopen>(pid, fdio::pidfdOpen(pid));
     try {

@@ -3,6 +3,7 @@
 #include "process/entry_guard.h"
 #include "process/errors.h"
 #include "process/fd_io.h"
+#include "process/image_launcher.h"
 #include "process/launchers.h"
 #include "process/runtime.h"
 
@@ -94,51 +95,15 @@ void ResourceTracker::startLocked() {
     }
     UniqueFd ours(pair[0]);
     UniqueFd theirs(pair[1]);
-    auto [errorRead, errorWrite] = fdio::makePipe();
-
-    // Everything the child touches is prepared here: after fork() it may only make
-    // async-signal-safe calls until exec.
-    std::string argv0 = "forkscope-resource-tracker";
-    std::string flag = kTrackerFlag;
-    std::string channelArg = std::to_string(theirs.get());
-    char* const argv[] = {argv0.data(), flag.data(), channelArg.data(), nullptr};
-    const int keep = theirs.get();
-    const int errorFd = errorWrite.get();
-    sigset_t noSignals;
-    sigemptyset(&noSignals);
-
-    flushStdStreams();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw OsError("fork for the resource tracker", errno);
-    }
-    if (pid == 0) {
-        // No dieWithParent(): the tracker must outlive a parent killed with SIGKILL, to clean
-        // up after it. It ends when the last holder of the other end is gone.
-        ::sigprocmask(SIG_SETMASK, &noSignals, nullptr);
-        // Only its end of the channel (and stdio) survives exec; above all not a copy of our
-        // end, which would keep it from ever seeing EOF.
-        ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-        ::fcntl(keep, F_SETFD, 0);
-        ::execv("/proc/self/exe", argv);
-        int error = errno;
-        [[maybe_unused]] ssize_t ignored = ::write(errorFd, &error, sizeof error);
-        ::_exit(127);
-    }
+    // No dieWithParent: the tracker must outlive a parent killed with SIGKILL, to clean up
+    // after it. It ends when the last holder of the other end is gone; only its own end (and
+    // stdio) survives exec — above all not a copy of ours, which would hide that EOF.
+    const pid_t pid = launchImage({"forkscope-resource-tracker",
+                                   {kTrackerFlag, std::to_string(theirs.get())},
+                                   {theirs.get()},
+                                   false,
+                                   "the resource tracker"});
     theirs.reset();
-    errorWrite.reset();
-
-    // EOF on the error pipe means exec succeeded (the pipe is close-on-exec).
-    int execError = 0;
-    ssize_t n = 0;
-    do {
-        n = ::read(errorRead.get(), &execError, sizeof execError);
-    } while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(sizeof execError)) {
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        throw OsError("exec of /proc/self/exe for the resource tracker", execError);
-    }
 
     UniqueFd pidfd = fdio::pidfdOpen(pid);
     awaitReady(ours.get(), pid, pidfd.get());
