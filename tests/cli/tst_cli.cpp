@@ -31,7 +31,7 @@ Result runCli(const QStringList& args, int timeoutMs = 60000) {
 class TestCli : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void versionAndHelp() {
         Result version = runCli({"--version"});
         QCOMPARE(version.exitCode, 0);

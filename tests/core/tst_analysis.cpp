@@ -197,7 +197,7 @@ class TestAnalysis : public QObject {
         return path;
     }
 
-private slots:
+private Q_SLOTS:
     void processLifecycle() {
         const std::vector<Event> events = {
             ev(10, 100, EventType::ProcessCreated, 201, 1), ev(12, 201, EventType::ProcessStarted, 201, 100),

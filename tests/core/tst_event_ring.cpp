@@ -109,7 +109,7 @@ class TestEventRing : public QObject {
 
     LeakSnapshot before_;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // The forkserver is a long-lived helper of this program; start it before the baseline.
         Process warm(getContext(StartMethod::Forkserver), &returnAtOnce);

@@ -1,5 +1,6 @@
 // The frame codec as a pure function over bytes: round trips, truncation, bad checksums,
 // absurd lengths. No I/O, so these also describe what a fuzzer must never get past.
+#include "engine_test.h"
 #include "ipc/crc32c.h"
 #include "ipc/frame_codec.h"
 #include "ipc/ipc_errors.h"
@@ -46,18 +47,10 @@ template <class F> bool throwsCorrupted(F&& f, std::initializer_list<const char*
 
 } // namespace
 
-class TestFrameCodec : public QObject {
+class TestFrameCodec : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
-    }
+private Q_SLOTS:
 
     void crcKnownValues() {
         // The check value of CRC-32C (RFC 3720 and every CRC catalogue).

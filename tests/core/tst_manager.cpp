@@ -1,6 +1,7 @@
 // The manager (Python's multiprocessing.managers): proxies of every type used across processes
 // under each start method and transport, user-registered types, exposure and remote errors,
 // concurrent use of one proxy, shutdown and a killed server.
+#include "engine_test.h"
 #include "manager/managed_type_registry.h"
 #include "manager/manager.h"
 #include "manager/manager_errors.h"
@@ -153,23 +154,15 @@ template <class Predicate> bool spinUntil(Predicate pred, double seconds = 10.0)
 
 } // namespace
 
-class TestManager : public QObject {
+class TestManager : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // The forkserver is a long-lived helper of this program; start it before the baseline.
         Process warm(getContext(StartMethod::Forkserver), &returnNormally);
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void proxiesAcrossProcesses_data() { addMethodTransportRows(); }

@@ -2,6 +2,7 @@
 // on the port (nothing is decoded before authentication, proven by the server's counters),
 // malformed messages after authentication, and a key that never appears in the server's argv
 // or environment.
+#include "engine_test.h"
 #include "manager/manager.h"
 #include "manager/manager_address.h"
 #include "manager/manager_errors.h"
@@ -104,18 +105,10 @@ std::uint64_t counter(const Json& stats, const char* name) {
 
 } // namespace
 
-class TestManagerSecurity : public QObject {
+class TestManagerSecurity : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
-    }
+private Q_SLOTS:
 
     void tcpRightKeyWorks() {
         Manager manager({.address = "127.0.0.1:0", .authkey = kRightKey});

@@ -29,7 +29,7 @@ private:
     LeakSnapshot before_;
     std::unique_ptr<Manager> manager_;
 
-private slots:
+private Q_SLOTS:
     void init() {
         before_ = LeakSnapshot::take();
         manager_ = std::make_unique<Manager>();

@@ -1,5 +1,6 @@
 // Pipe/Connection semantics (Python's multiprocessing.Pipe) under each start method, and the
 // detection of frames that concurrent writers interleaved.
+#include "engine_test.h"
 #include "ipc/connection.h"
 #include "ipc/ipc_errors.h"
 #include "ipc/pipe.h"
@@ -162,23 +163,15 @@ template <class E, class F> bool throwsWith(F&& f, const char* word) {
 
 } // namespace
 
-class TestPipeConnection : public QObject {
+class TestPipeConnection : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // The forkserver is a long-lived helper of this program; start it before the baseline.
         Process warm(getContext(StartMethod::Forkserver), &returnAtOnce);
         warm.start();
         warm.join(kWait);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void duplexAcrossChild_data() { addStartMethodRows(); }

@@ -1,5 +1,6 @@
 // Pool (Python's multiprocessing.Pool): results, ordering, callbacks, errors, worker
 // replacement, closures and initializers, under each start method.
+#include "engine_test.h"
 #include "pool/pool.h"
 #include "pool_test_tasks.h"
 #include "process_test_support.h"
@@ -35,22 +36,14 @@ int unregisteredTriple(const int& x) {
 
 } // namespace
 
-class TestPool : public QObject {
+class TestPool : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         (void)getContext(StartMethod::Forkserver);
         Pool warm(1, std::nullopt, {}, std::nullopt, getContext(StartMethod::Forkserver));
         QCOMPARE(warm.applyAsync(&square, 2).get(10.0), 4);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void defaultChunksizeIsPythons() {

@@ -1,5 +1,6 @@
 // Pool failures: a worker killed mid-task under both death policies, terminate() with work
 // outstanding, use from another process, and Ctrl-C (a real SIGINT) during map.
+#include "engine_test.h"
 #include "pool/pool.h"
 #include "pool_test_tasks.h"
 #include "process/runtime.h"
@@ -74,22 +75,14 @@ std::vector<pid_t> workerPids(const Pool& pool) {
 
 } // namespace
 
-class TestPoolFailures : public QObject {
+class TestPoolFailures : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         (void)getContext(StartMethod::Forkserver);
         Pool warm(1, std::nullopt, {}, std::nullopt, getContext(StartMethod::Forkserver));
         QCOMPARE(warm.applyAsync(&square, 2).get(10.0), 4);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void killedWorkerPythonPolicyHangs_data() { addStartMethodRows(); }

@@ -1,4 +1,5 @@
 // Process semantics (Python's multiprocessing.Process) under each start method.
+#include "engine_test.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
@@ -88,13 +89,10 @@ FORKSCOPE_TASK(startGrandchildAndReturn);
 
 } // namespace
 
-class TestProcess : public QObject {
+class TestProcess : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // The forkserver is a long-lived helper of this program; start it before the baseline.
         (void)getContext(StartMethod::Forkserver);
@@ -102,11 +100,6 @@ private slots:
         Process warm(getContext(StartMethod::Forkserver), &returnNormally);
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void exitCodes_data() { addStartMethodRows(); }

@@ -1,5 +1,6 @@
 // Queue, JoinableQueue and SimpleQueue across processes of every start method, including the
 // guideline's join-before-get deadlock and its two fixes.
+#include "engine_test.h"
 #include "ipc/joinable_queue.h"
 #include "ipc/queue.h"
 #include "ipc/shm_queue.h"
@@ -80,22 +81,14 @@ template <class Predicate> bool eventually(Predicate predicate, double seconds =
 
 } // namespace
 
-class TestQueue : public QObject {
+class TestQueue : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         Process warm(getContext(StartMethod::Forkserver), &putNumbers, {Queue(), 0});
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void itemsCrossProcessesInOrder_data() { addStartMethodRows(); }

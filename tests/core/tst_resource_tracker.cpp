@@ -120,7 +120,7 @@ class TestResourceTracker : public QObject {
 private:
     LeakSnapshot before_;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         Process warm(getContext(StartMethod::Forkserver), &returnNothing);
         warm.start();

@@ -39,7 +39,7 @@ int lineOf(const std::string& text, const std::string& needle) {
 class TestScenarioLoader : public QObject {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void validFileLoads() {
         Scenario s = ScenarioLoader::loadFile(kValid.toStdString());
         QCOMPARE(QString::fromStdString(s.id), QStringLiteral("queue-join-deadlock"));

@@ -85,7 +85,7 @@ class TestSharedMemory : public QObject {
 private:
     LeakSnapshot before_;
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // Long-lived helpers of this program (the forkserver, the resource tracker) start before
         // the baseline.

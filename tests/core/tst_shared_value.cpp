@@ -1,5 +1,6 @@
 // Shared Value/Array (Python's multiprocessing.Value/Array) under each start method: the memory
 // is really shared, updates are lost without the lock and none are lost with it.
+#include "engine_test.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process_test_support.h"
@@ -60,11 +61,8 @@ FORKSCOPE_TASK(incrementValue);
 
 } // namespace
 
-class TestSharedValue : public QObject {
+class TestSharedValue : public forkscope::test::EngineTest {
     Q_OBJECT
-
-private:
-    LeakSnapshot before_;
 
     /// Two workers of the row's start method increment `value` n times each; returns the total.
     static long runIncrementers(Value<long> value, int n) {
@@ -81,17 +79,12 @@ private:
         return *value.raw();
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         Process warm(getContext(StartMethod::Forkserver), &mutateShared,
                      {Value<int>(1), Value<Point>(Point{}), Array<double>(1)});
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void valueAndArrayAreShared_data() { addStartMethodRows(); }

@@ -1,5 +1,6 @@
 // What differs between fork, spawn and forkserver: serialisation of targets and arguments,
 // globals, the entry guard, parent death, and the forkserver's defences.
+#include "engine_test.h"
 #include "process/auth_handshake.h"
 #include "process/context.h"
 #include "process/errors.h"
@@ -90,22 +91,14 @@ bool isForkRow() {
 
 } // namespace
 
-class TestStartMethods : public QObject {
+class TestStartMethods : public forkscope::test::EngineTest {
     Q_OBJECT
 
-private:
-    LeakSnapshot before_;
-
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         Process warm(getContext(StartMethod::Forkserver), &returnNormally);
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void closureTarget_data() { addStartMethodRows(); }
@@ -333,7 +326,7 @@ private slots:
         p.join(10.0);
         QCOMPARE(p.exitCode(), std::optional<int>(0));
         QVERIFY(Forkserver::instance().serverPid() != first);
-        before_ = LeakSnapshot::take(); // the new server's pidfd/pipe replace the old ones
+        rebaseline(); // the new server's pidfd/pipe replace the old ones
     }
 };
 

@@ -1,5 +1,6 @@
 // Cross-process synchronisation primitives (Python's multiprocessing.synchronize) under each
 // start method: every blocking call is bounded, children report through pipes, nothing sleeps.
+#include "engine_test.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
@@ -142,11 +143,8 @@ FORKSCOPE_TASK(barrierWait);
 
 } // namespace
 
-class TestSync : public QObject {
+class TestSync : public forkscope::test::EngineTest {
     Q_OBJECT
-
-private:
-    LeakSnapshot before_;
 
     /// Starts a child holding `lock`, returns it once it says "held".
     template <class L>
@@ -167,17 +165,12 @@ private:
         return p.exitCode().value_or(-1000);
     }
 
-private slots:
+private Q_SLOTS:
     void initTestCase() {
         // The forkserver is a long-lived helper of this program; start it before the baseline.
         Process warm(getContext(StartMethod::Forkserver), &releaseSemaphore, {Semaphore(0), 0});
         warm.start();
         warm.join(10.0);
-    }
-    void init() { before_ = LeakSnapshot::take(); }
-    void cleanup() {
-        const std::string leaks = before_.leaksIn(LeakSnapshot::take());
-        QVERIFY2(leaks.empty(), leaks.c_str());
     }
 
     void lockAcrossProcesses_data() { addStartMethodRows(); }

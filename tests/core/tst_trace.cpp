@@ -101,7 +101,7 @@ class TestTrace : public QObject {
 
     std::string path(const char* name) const { return dir_.filePath(name).toStdString(); }
 
-private slots:
+private Q_SLOTS:
     void init() { before_ = LeakSnapshot::take(); }
     void cleanup() {
         const std::string leaks = before_.leaksIn(LeakSnapshot::take());
