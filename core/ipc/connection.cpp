@@ -1,7 +1,7 @@
 #include "connection.h"
 
-#include "crc32c.h"
 #include "ipc_errors.h"
+#include "payload_checksum.h"
 
 #include <cerrno>
 #include <chrono>
@@ -100,7 +100,7 @@ TransferRegistry& transferRegistry() {
 thread_local bool t_sigpipeBlocked = false;
 
 constexpr std::size_t kSmallFrame = 4096; ///< up to this, header and payload go in one copy
-constexpr std::size_t kChecksumPiece = 64 * 1024;
+constexpr std::size_t kChecksumPiece = 256 * 1024;
 
 } // namespace
 
@@ -373,14 +373,14 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
         payload = overflow;
     }
     // Read and checksum piece by piece, so each piece is summed while it is still in the cache.
-    std::uint32_t crc = 0;
+    PayloadChecksum checksum;
     for (std::size_t at = 0; at < length; at += kChecksumPiece) {
         const std::size_t piece = std::min(kChecksumPiece, length - at);
         readFully(payload.data() + at, piece, FrameCodec::kHeaderSize + at, FrameCodec::kHeaderSize + length);
-        crc = Crc32c::compute(payload.subspan(at, piece), crc);
+        checksum.update(payload.subspan(at, piece));
     }
     try {
-        s.codec.verifyChecksum(header, crc, length);
+        s.codec.verifyChecksum(header, checksum.value(), length);
     } catch (const FrameCorruptedError& e) {
         giveUp(e.what());
         throw FrameCorruptedError(where() + ": " + e.what());

@@ -2,6 +2,7 @@
 
 #include "crc32c.h"
 #include "ipc_errors.h"
+#include "payload_checksum.h"
 
 #include <cstdio>
 #include <cstring>
@@ -16,7 +17,7 @@ namespace {
 constexpr std::size_t kMagicAt = 0;
 constexpr std::size_t kVersionAt = 4;
 constexpr std::size_t kLengthAt = 8;
-constexpr std::size_t kPayloadCrcAt = 16;
+constexpr std::size_t kPayloadChecksumAt = 16;
 constexpr std::size_t kHeaderCrcAt = 20;
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the frame header is written in host order");
@@ -52,7 +53,7 @@ FrameCodec::Header FrameCodec::encodeHeader(std::span<const std::uint8_t> payloa
     store<std::uint32_t>(header, kMagicAt, kMagic);
     store<std::uint32_t>(header, kVersionAt, kVersion);
     store<std::uint64_t>(header, kLengthAt, payload.size());
-    store<std::uint32_t>(header, kPayloadCrcAt, Crc32c::compute(payload));
+    store<std::uint32_t>(header, kPayloadChecksumAt, PayloadChecksum::of(payload));
     store<std::uint32_t>(header, kHeaderCrcAt, Crc32c::compute(std::span(header.data(), kHeaderCrcAt)));
     return header;
 }
@@ -90,7 +91,7 @@ FrameHeader FrameCodec::decodeHeader(std::span<const std::uint8_t> header) const
     }
     FrameHeader result;
     result.length = load<std::uint64_t>(header, kLengthAt);
-    result.payloadCrc = load<std::uint32_t>(header, kPayloadCrcAt);
+    result.payloadChecksum = load<std::uint32_t>(header, kPayloadChecksumAt);
     if (result.length > maxLength_) {
         throw FrameCorruptedError("frame declares a payload of " + std::to_string(result.length) +
                                   " bytes, more than the limit of " + std::to_string(maxLength_) +
@@ -100,7 +101,7 @@ FrameHeader FrameCodec::decodeHeader(std::span<const std::uint8_t> header) const
 }
 
 void FrameCodec::verifyPayload(const FrameHeader& header, std::span<const std::uint8_t> payload) const {
-    verifyChecksum(header, Crc32c::compute(payload), payload.size());
+    verifyChecksum(header, PayloadChecksum::of(payload), payload.size());
 }
 
 void FrameCodec::verifyChecksum(const FrameHeader& header, std::uint32_t computed, std::uint64_t size) const {
@@ -108,10 +109,10 @@ void FrameCodec::verifyChecksum(const FrameHeader& header, std::uint32_t compute
         throw FrameCorruptedError("frame payload size mismatch: header says " +
                                   std::to_string(header.length) + " bytes, got " + std::to_string(size));
     }
-    if (computed != header.payloadCrc) {
+    if (computed != header.payloadChecksum) {
         throw FrameCorruptedError("frame payload checksum mismatch over " + std::to_string(size) +
-                                  " bytes: header says " + hex32(header.payloadCrc) + ", payload gives " +
-                                  hex32(computed) + kLikelyCause);
+                                  " bytes: header says " + hex32(header.payloadChecksum) +
+                                  ", payload gives " + hex32(computed) + kLikelyCause);
     }
 }
 

@@ -11,16 +11,16 @@ namespace forkscope {
 
 /// What a valid frame header announces.
 struct FrameHeader {
-    std::uint64_t length = 0;     ///< payload bytes that follow the header
-    std::uint32_t payloadCrc = 0; ///< CRC-32C of those bytes
+    std::uint64_t length = 0;          ///< payload bytes that follow the header
+    std::uint32_t payloadChecksum = 0; ///< PayloadChecksum of those bytes
 };
 
 /// The wire format of a Connection message, kept apart from any I/O so that it can be tested
 /// (and fuzzed) as a pure function over bytes.
 ///
 /// A frame is a 24-byte header followed by the payload. Header, little-endian:
-///   u32 magic "FSF1" | u32 version (0) | u64 payload length | u32 payload CRC-32C |
-///   u32 CRC-32C of the preceding 20 header bytes.
+///   u32 magic "FSF1" | u32 version (1) | u64 payload length | u32 payload checksum (XXH3-64,
+///   low half: see PayloadChecksum) | u32 CRC-32C of the preceding 20 header bytes.
 /// The header checksum lets a reader that has lost step (two writers interleaved frames larger
 /// than PIPE_BUF, which POSIX does not write atomically) refuse a garbage length *before*
 /// allocating for it; the length cap bounds what even a well-formed header may ask for; the
@@ -29,7 +29,7 @@ class FrameCodec {
 public:
     static constexpr std::size_t kHeaderSize = 24;
     static constexpr std::uint32_t kMagic = 0x31465346u; // "FSF1" in memory order
-    static constexpr std::uint32_t kVersion = 0;
+    static constexpr std::uint32_t kVersion = 1;         ///< 0 summed payloads with CRC-32C
     static constexpr std::uint64_t kDefaultMaxLength = std::uint64_t{1} << 30; // 1 GiB
 
     using Header = std::array<std::uint8_t, kHeaderSize>;
@@ -54,7 +54,7 @@ public:
     [[nodiscard]] FrameHeader decodeHeader(std::span<const std::uint8_t> header) const;
     /// Throws FrameCorruptedError if the payload's size or checksum does not match the header.
     void verifyPayload(const FrameHeader& header, std::span<const std::uint8_t> payload) const;
-    /// The same check for a reader that summed the payload itself (Crc32c, piece by piece).
+    /// The same check for a reader that summed the payload itself (PayloadChecksum, piece by piece).
     void verifyChecksum(const FrameHeader& header, std::uint32_t computed, std::uint64_t size) const;
 
     /// Decodes the frame at the start of `bytes`. std::nullopt: what is there is the valid

@@ -4,6 +4,7 @@
 #include "ipc/crc32c.h"
 #include "ipc/frame_codec.h"
 #include "ipc/ipc_errors.h"
+#include "ipc/payload_checksum.h"
 #include "test_main.h"
 
 #include <cstring>
@@ -80,6 +81,23 @@ private Q_SLOTS:
                 QCOMPARE(Crc32c::compute(piece), Crc32c::computeSoftware(piece));
             }
         }
+    }
+
+    void payloadChecksumKnownValuesAndPieces() {
+        // XXH3-64 of the empty input is 0x2D06800538D394C2; the frame keeps the low half.
+        QCOMPARE(PayloadChecksum::of({}), 0x38D394C2u);
+        std::vector<std::uint8_t> data(3 * 1024 * 1024 + 17);
+        std::iota(data.begin(), data.end(), std::uint8_t{1});
+        const std::uint32_t whole = PayloadChecksum::of(data);
+        // Summed piece by piece (as a reader does), in uneven pieces, it must agree — also
+        // across the AVX2 and the plain build when the machine has AVX2.
+        PayloadChecksum pieces;
+        for (std::size_t at = 0, piece = 1; at < data.size(); at += piece, piece = piece * 7 % 300000 + 1) {
+            pieces.update(std::span(data).subspan(at, std::min(piece, data.size() - at)));
+        }
+        QCOMPARE(pieces.value(), whole);
+        data[data.size() / 2] ^= 0x40;
+        QVERIFY(PayloadChecksum::of(data) != whole);
     }
 
     void roundTrip() {
