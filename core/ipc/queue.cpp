@@ -4,7 +4,6 @@
 #include "process/runtime.h"
 #include "sync/futex.h"
 
-#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -16,13 +15,8 @@ namespace forkscope {
 namespace {
 // Python uses SEM_VALUE_MAX for an unbounded queue; the semaphore's counter is 32 bits.
 constexpr std::uint32_t kUnbounded = 0x7fffffff;
-constexpr std::int64_t kBlockedAfterNs = 1'000'000;
-
-std::int64_t nowNs() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+/// A writer blocks once less than this is free in the pipe (the kernel's atomic write unit).
+constexpr std::size_t kPipeBuf = 4096;
 } // namespace
 
 /// The part of a queue that belongs to one process: its feeder thread and the buffer the
@@ -38,10 +32,9 @@ struct Queue::Local {
     bool closed = false;
     bool joinCancelled = false;
     std::atomic<std::size_t> buffered{0};
-    /// When the feeder's current write began (steady-clock ns), 0 when it is not writing. A write
-    /// that has lasted over kBlockedAfter is a feeder blocked on a full pipe; measuring it this
-    /// way costs two stores per batch instead of an ioctl per item.
-    std::atomic<std::int64_t> writeStartedNs{0};
+    /// The feeder is inside a write. Together with a full pipe, seen by snapshot(), that is a
+    /// blocked feeder; the hot path pays two stores per batch, the observer pays the ioctl.
+    std::atomic<bool> writing{false};
 };
 
 Queue::Queue(std::size_t maxsize) : shared_(std::make_shared<Shared>()) {
@@ -186,14 +179,14 @@ QueueSnapshot Queue::snapshot() const {
     s.items = qsize();
     if (shared->local && shared->local->pid == ::getpid()) {
         s.bufferedHere = shared->local->buffered.load();
-        const std::int64_t started = shared->local->writeStartedNs.load();
-        s.feederBlocked = started != 0 && nowNs() - started > kBlockedAfterNs;
     }
     const Connection& end = shared->writer.closed() ? shared->reader : shared->writer;
     if (!end.closed()) {
         s.pipeBytesUnread = end.bytesUnread();
         s.pipeCapacity = end.capacity();
     }
+    const bool writing = shared->local && shared->local->pid == ::getpid() && shared->local->writing.load();
+    s.feederBlocked = writing && s.pipeCapacity > 0 && s.pipeBytesUnread + kPipeBuf > s.pipeCapacity;
     return s;
 }
 
@@ -236,13 +229,13 @@ void Queue::feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local) {
             // as possible; Python's feeder writes item by item, with the same effect.
             try {
                 std::lock_guard lock(shared->writeLock);
-                local->writeStartedNs = nowNs();
+                local->writing = true;
                 shared->writer.sendMessages(batch);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "forkscope: queue feeder could not write %zu item(s): %s\n",
                              batch.size(), e.what());
             }
-            local->writeStartedNs = 0;
+            local->writing = false;
             local->buffered -= batch.size();
             batch.clear();
         }

@@ -174,6 +174,12 @@ private Q_SLOTS:
 
     void feederBlockedIsObservable() {
         Queue q;
+        // Should a check below fail, this process must still be able to exit: an unread item
+        // would keep its feeder, and so the exit, blocked (the very hazard under test).
+        auto releaseOnFailure = qScopeGuard([&] {
+            q.cancelJoinThread();
+            q.close();
+        });
         q.put(std::string(kLarge, 'X')); // nobody reads yet: the pipe fills, the feeder blocks
         QVERIFY(eventually([&] { return q.snapshot().feederBlocked; }));
         const QueueSnapshot full = q.snapshot();
