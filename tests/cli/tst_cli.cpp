@@ -76,7 +76,8 @@ private Q_SLOTS:
         QJsonObject doc = QJsonDocument::fromJson(r.out.toUtf8(), &error).object();
         QCOMPARE(error.error, QJsonParseError::NoError);
         QJsonObject figures = doc.value("figures").toObject();
-        for (const char* name : {"start_latency_fork_us", "start_latency_spawn_us", "start_latency_forkserver_us"}) {
+        for (const char* name :
+             {"start_latency_fork_us", "start_latency_spawn_us", "start_latency_forkserver_us"}) {
             QVERIFY2(figures.contains(name), name);
             QJsonObject figure = figures.value(name).toObject();
             QVERIFY(figure.value("value").toDouble() > 0);
