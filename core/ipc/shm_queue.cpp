@@ -91,9 +91,9 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     target->size = static_cast<std::uint32_t>(item.size());
     std::memcpy(target->payload(), item.data(), item.size());
     target->sequence.store(position + 1, std::memory_order_release);
-    // Pairs with the waiter's increment: either it sees our item, or we see it waiting.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (header_->consumersWaiting.load(std::memory_order_relaxed) > 0) {
+    // A read-modify-write, not a load: it is ordered with the waiter's increment of the same
+    // counter, so either the waiter sees our item or we see the waiter (no lost wake-up).
+    if (header_->consumersWaiting.fetch_add(0, std::memory_order_seq_cst) > 0) {
         header_->itemSignal.fetch_add(1, std::memory_order_release);
         futexWake(header_->itemSignal, 1);
     }
@@ -120,8 +120,7 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     }
     item.assign(source->payload(), source->payload() + source->size);
     source->sequence.store(position + header_->capacity, std::memory_order_release);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (header_->producersWaiting.load(std::memory_order_relaxed) > 0) {
+    if (header_->producersWaiting.fetch_add(0, std::memory_order_seq_cst) > 0) {
         header_->roomSignal.fetch_add(1, std::memory_order_release);
         futexWake(header_->roomSignal, 1);
     }
