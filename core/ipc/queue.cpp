@@ -205,9 +205,12 @@ void Queue::startFeeder(Local& here) const {
             cancelled = local->joinCancelled;
         }
         local->notEmpty.notify_one();
+        if (!local->feeder.joinable()) {
+            return; // joinThread() already waited for it
+        }
         if (cancelled) {
             local->feeder.detach();
-        } else if (local->feeder.joinable()) {
+        } else {
             local->feeder.join();
         }
     });

@@ -42,4 +42,18 @@ Context rowContext();
 /// The start methods under which a closure can be the target.
 bool rowIsFork();
 
+/// ThreadSanitizer cannot follow a forked child of a multi-threaded process (Qt Test's watchdog
+/// makes every test process one) once that child starts threads of its own; such rows are
+/// skipped under the tsan preset, and run everywhere else.
+#if defined(__SANITIZE_THREAD__)
+#define FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN()                                                           \
+    do {                                                                                                     \
+        if (::forkscope::test::rowIsFork()) {                                                                \
+            QSKIP("ThreadSanitizer cannot follow a forked child that starts threads");                       \
+        }                                                                                                    \
+    } while (false)
+#else
+#define FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN() static_cast<void>(0)
+#endif
+
 } // namespace forkscope::test

@@ -93,6 +93,7 @@ private Q_SLOTS:
 
     void itemsCrossProcessesInOrder_data() { addStartMethodRows(); }
     void itemsCrossProcessesInOrder() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
         Queue q;
         Process p = rowContext().process(&putNumbers, {q, 1000});
         p.start();
@@ -107,6 +108,7 @@ private Q_SLOTS:
 
     void joinBeforeGetDeadlocks_data() { addStartMethodRows(); }
     void joinBeforeGetDeadlocks() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
         Queue q;
         Process p = rowContext().process(&putLarge, {q});
         p.start();
@@ -124,6 +126,7 @@ private Q_SLOTS:
 
     void getBeforeJoinIsTheFix_data() { addStartMethodRows(); }
     void getBeforeJoinIsTheFix() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
         Queue q;
         Process p = rowContext().process(&putLarge, {q});
         p.start();
@@ -134,6 +137,7 @@ private Q_SLOTS:
 
     void cancelJoinThreadLetsTheChildExit_data() { addStartMethodRows(); }
     void cancelJoinThreadLetsTheChildExit() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
         Queue q;
         Process p = rowContext().process(&putLarge, {q, true});
         p.start();
