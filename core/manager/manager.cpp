@@ -182,7 +182,7 @@ void Manager::start() {
               std::to_string(listener.get()), std::to_string(readyWrite.get()),
               d_->socketPath.empty() ? std::string("-") : d_->socketPath},
              {keyRead.get(), aliveRead.get(), listener.get(), readyWrite.get()},
-             true,
+             SIGKILL,
              "the manager server"});
         d_->serverPid = pid;
         d_->serverPidfd = fdio::pidfdOpen(pid);

@@ -11,10 +11,10 @@
 
 namespace forkscope {
 
-void dieWithParent(pid_t parentBeforeFork) noexcept {
+void dieWithParent(pid_t parentBeforeFork, int signal) noexcept {
     // PR_SET_PDEATHSIG fires when the parent *thread* ends; the getppid() check closes the
     // window in which the parent died before the request took effect.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::prctl(PR_SET_PDEATHSIG, signal);
     if (::getppid() != parentBeforeFork) {
         ::_exit(1);
     }

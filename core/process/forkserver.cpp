@@ -121,7 +121,7 @@ void Forkserver::startLocked() {
                      {runtime::kForkserverFlag, std::to_string(keyRead.get()),
                       std::to_string(aliveRead.get()), std::to_string(listener.get()), address_},
                      {keyRead.get(), aliveRead.get(), listener.get()},
-                     true,
+                     SIGTERM,
                      "the forkserver"});
     serverPid_ = pid;
     serverPidfd_ = fdio::pidfdOpen(pid);

@@ -58,7 +58,12 @@ public:
             }
             if (fds[1].revents != 0) {
                 signalfd_siginfo info{};
+                bool terminate = false;
                 while (::read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                    terminate = terminate || info.ssi_signo == SIGTERM;
+                }
+                if (terminate) {
+                    return; // our parent died (its death signal) or we were asked to stop
                 }
                 reapChildren();
             }
@@ -211,6 +216,9 @@ void runForkserver(int argc, char** argv) {
     sigset_t childSignals;
     sigemptyset(&childSignals);
     sigaddset(&childSignals, SIGCHLD);
+    // SIGTERM is our parent-death signal: handled here, so that the socket and its private
+    // directory are removed even when the program was killed and could not stop us itself.
+    sigaddset(&childSignals, SIGTERM);
     ::sigprocmask(SIG_BLOCK, &childSignals, nullptr);
     UniqueFd signals(::signalfd(-1, &childSignals, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals) {

@@ -32,7 +32,7 @@ pid_t launchImage(const ImageLaunch& launch) {
     const int* keep = launch.keepFds.data();
     const std::size_t keepCount = launch.keepFds.size();
     const int errorFd = errorWrite.get();
-    const bool dieWithItsParent = launch.dieWithParent;
+    const int parentDeathSignal = launch.parentDeathSignal;
     sigset_t noSignals;
     sigemptyset(&noSignals);
     const pid_t parent = ::getpid();
@@ -43,8 +43,8 @@ pid_t launchImage(const ImageLaunch& launch) {
         throw OsError("fork for " + launch.what, errno);
     }
     if (pid == 0) {
-        if (dieWithItsParent) {
-            dieWithParent(parent);
+        if (parentDeathSignal != 0) {
+            dieWithParent(parent, parentDeathSignal);
         }
         ::sigprocmask(SIG_SETMASK, &noSignals, nullptr);
         ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -16,8 +16,8 @@ struct ImageLaunch {
     std::string argv0;                  ///< the name `ps` shows
     std::vector<std::string> arguments; ///< after argv0; the role flag first
     std::vector<int> keepFds;           ///< stay open across exec, at the same numbers
-    bool dieWithParent = true;          ///< false only for what must outlive its parent (the tracker)
-    std::string what;                   ///< names the image in errors: "the forkserver"
+    int parentDeathSignal = 9; ///< SIGKILL; SIGTERM to clean up first; 0 to outlive the parent (the tracker)
+    std::string what;          ///< names the image in errors: "the forkserver"
 };
 
 /// fork() + exec("/proc/self/exe") — the one place that does it. Between the two, only

@@ -15,7 +15,9 @@ namespace forkscope {
 
 /// Between fork() and exec(): makes the child die with its parent, and exits at once if the
 /// parent died before that took effect. Async-signal-safe.
-void dieWithParent(pid_t parentBeforeFork) noexcept;
+/// `signal` is SIGKILL for a task; a helper that must clean up first (the forkserver removes its
+/// socket) asks for a signal it handles.
+void dieWithParent(pid_t parentBeforeFork, int signal = 9 /* SIGKILL */) noexcept;
 
 /// Flushes C and C++ stdio so buffered output is not written twice by parent and child.
 void flushStdStreams() noexcept;

@@ -29,7 +29,7 @@ std::unique_ptr<Popen> launchSpawn(const Bootstrap& bootstrap) {
     const pid_t pid = launchImage({programName(),
                                    {runtime::kSpawnFlag, std::to_string(childEnd.get())},
                                    std::move(keep),
-                                   true,
+                                   SIGKILL,
                                    "spawn child " + bootstrap.identity.name});
     childEnd.reset();
 

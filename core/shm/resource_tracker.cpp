@@ -101,7 +101,7 @@ void ResourceTracker::startLocked() {
     const pid_t pid = launchImage({"forkscope-resource-tracker",
                                    {kTrackerFlag, std::to_string(theirs.get())},
                                    {theirs.get()},
-                                   false,
+                                   0,
                                    "the resource tracker"});
     theirs.reset();
 

@@ -72,6 +72,18 @@ void startOwnChild(TaskArgs& args) {
 }
 FORKSCOPE_TASK(startOwnChild);
 
+/// In a fresh (spawned) image: starts this image's own forkserver, reports its socket path and
+/// pid, then waits to be killed.
+void reportOwnForkserver(TaskArgs& args) {
+    Process child(getContext(StartMethod::Forkserver), &returnNormally);
+    child.start();
+    child.join(20.0);
+    sendText(args.get<FdHandle>(0).fd(),
+             Forkserver::instance().address() + "|" + std::to_string(Forkserver::instance().serverPid()));
+    awaitByte(args.get<FdHandle>(1).fd());
+}
+FORKSCOPE_TASK(reportOwnForkserver);
+
 struct NoSerialize {
     int value = 0;
 };
@@ -315,6 +327,27 @@ private Q_SLOTS:
         p.join(10.0);
         QCOMPARE(p.exitCode(), std::optional<int>(0));
         QCOMPARE(Forkserver::instance().serverPid(), server); // the same server kept serving
+    }
+
+    void forkserverCleansUpWhenItsProgramIsKilled() {
+        // A program killed with SIGKILL cannot stop its forkserver; the server's parent-death
+        // signal is one it handles, so it still removes its socket and private directory.
+        TestPipe report;
+        TestPipe gate; // never written: only the kill ends the program
+        Process program(getContext(StartMethod::Spawn), &reportOwnForkserver,
+                        {report.writeHandle(), gate.readHandle()});
+        program.start();
+        const std::string seen = receiveText(report.read.get(), 20.0);
+        const auto bar = seen.find('|');
+        QVERIFY2(bar != std::string::npos, seen.c_str());
+        const std::filesystem::path socket = seen.substr(0, bar);
+        const pid_t server = std::stoi(seen.substr(bar + 1));
+        QVERIFY(std::filesystem::exists(socket));
+        program.kill();
+        program.join(10.0);
+        QVERIFY(waitForExit(server, 10.0));
+        reap(server, 1.0); // re-parented to us, the subreaper
+        QVERIFY2(!std::filesystem::exists(socket.parent_path()), socket.parent_path().c_str());
     }
 
     void forkserverIsRestartedAfterDeath() {
