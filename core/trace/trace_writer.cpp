@@ -83,14 +83,7 @@ TraceWriter::TraceWriter(std::filesystem::path path, TraceMeta meta, TraceWriter
             setMeta(key, value);
         }
     } catch (...) {
-        insertEvent_.reset();
-        insertKeyframe_.reset();
-        upsertProcess_.reset();
-        upsertObject_.reset();
-        upsertDrops_.reset();
-        upsertMeta_.reset();
-        sqlite3_close(db_);
-        db_ = nullptr;
+        closeDatabase();
         throw;
     }
 }
@@ -212,16 +205,14 @@ void TraceWriter::finish() {
         setMeta("event_count", std::to_string(nextSeq_ - 1));
         exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } catch (...) {
-        insertEvent_.reset();
-        insertKeyframe_.reset();
-        upsertProcess_.reset();
-        upsertObject_.reset();
-        upsertDrops_.reset();
-        upsertMeta_.reset();
-        sqlite3_close(db_);
-        db_ = nullptr;
+        closeDatabase();
         throw;
     }
+    closeDatabase();
+}
+
+void TraceWriter::closeDatabase() noexcept {
+    // The statements first: sqlite3_close refuses a database with statements still prepared.
     insertEvent_.reset();
     insertKeyframe_.reset();
     upsertProcess_.reset();

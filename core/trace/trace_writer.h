@@ -57,6 +57,8 @@ public:
 
 private:
     void exec(const char* sql);
+    /// Finalises every statement, then closes the database (on failure and when finished).
+    void closeDatabase() noexcept;
 
     std::filesystem::path path_;
     std::string context_;
