@@ -101,6 +101,35 @@ bool isForkRow() {
     return rowContext().startMethod() == StartMethod::Fork;
 }
 
+struct ProgramRun {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+/// Runs tests/core/unguarded_main.cpp with the given start method, the entry guard first or not.
+ProgramRun runUnguardedMain(const QString& method, bool guardFirst) {
+    QProcess program;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("FORKSCOPE_TEST_GUARD_FIRST");
+    if (guardFirst) {
+        env.insert("FORKSCOPE_TEST_GUARD_FIRST", "1");
+    }
+    env.insert("FORKSCOPE_TEST_METHOD", method);
+    program.setProcessEnvironment(env);
+    program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
+    ProgramRun run;
+    if (!program.waitForFinished(30000)) {
+        program.kill();
+        program.waitForFinished(5000);
+        return run;
+    }
+    run.exitCode = program.exitCode();
+    run.out = QString::fromLocal8Bit(program.readAllStandardOutput());
+    run.err = QString::fromLocal8Bit(program.readAllStandardError());
+    return run;
+}
+
 } // namespace
 
 class TestStartMethods : public forkscope::test::EngineTest {
@@ -206,51 +235,32 @@ private Q_SLOTS:
         }
     }
 
-    void unguardedMainGetsBootstrapError() {
-        QProcess program;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove("FORKSCOPE_TEST_GUARD_FIRST");
-        program.setProcessEnvironment(env);
-        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
-        QVERIFY(program.waitForFinished(30000));
-        const QString err = QString::fromLocal8Bit(program.readAllStandardError());
-        const QString out = QString::fromLocal8Bit(program.readAllStandardOutput());
-        QVERIFY2(err.contains("bootstrapping phase"), qPrintable(err));
-        QVERIFY2(err.contains("freezeSupport"), qPrintable(err));
-        QVERIFY2(out.contains("child exit code 3"), qPrintable(out));
-        QCOMPARE(program.exitCode(), 10);
-
-        env.insert("FORKSCOPE_TEST_GUARD_FIRST", "1");
-        program.setProcessEnvironment(env);
-        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
-        QVERIFY(program.waitForFinished(30000));
-        QCOMPARE(program.exitCode(), 0);
-        QVERIFY(
-            QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
-    }
-
-    void unguardedMainUnderForkserver() {
+    void unguardedMainGetsBootstrapError_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<int>("unguardedExit"); // 10: the spawn child failed; 4: no forkserver
+        QTest::addColumn<QString>("requesterSays");
+        QTest::addColumn<bool>("onStdout"); // where the requester says it
+        QTest::newRow("spawn") << "spawn" << 10 << "child exit code 3" << true;
         // The forkserver image re-runs the unguarded main() too: it fails to bootstrap, and the
         // requester gets an error that names the cause instead of hanging.
-        QProcess program;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove("FORKSCOPE_TEST_GUARD_FIRST");
-        env.insert("FORKSCOPE_TEST_METHOD", "forkserver");
-        program.setProcessEnvironment(env);
-        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
-        QVERIFY(program.waitForFinished(30000));
-        const QString err = QString::fromLocal8Bit(program.readAllStandardError());
-        QVERIFY2(err.contains("bootstrapping phase"), qPrintable(err));
-        QVERIFY2(err.contains("freezeSupport(argc, argv) before anything else"), qPrintable(err));
-        QCOMPARE(program.exitCode(), 4);
+        QTest::newRow("forkserver") << "forkserver" << 4 << "freezeSupport(argc, argv) before anything else"
+                                    << false;
+    }
+    void unguardedMainGetsBootstrapError() {
+        QFETCH(QString, method);
+        QFETCH(int, unguardedExit);
+        QFETCH(QString, requesterSays);
+        const ProgramRun unguarded = runUnguardedMain(method, false);
+        QVERIFY2(unguarded.err.contains("bootstrapping phase"), qPrintable(unguarded.err));
+        QVERIFY2(unguarded.err.contains("freezeSupport"), qPrintable(unguarded.err));
+        QFETCH(bool, onStdout);
+        const QString& stream = onStdout ? unguarded.out : unguarded.err;
+        QVERIFY2(stream.contains(requesterSays), qPrintable(stream));
+        QCOMPARE(unguarded.exitCode, unguardedExit);
 
-        env.insert("FORKSCOPE_TEST_GUARD_FIRST", "1");
-        program.setProcessEnvironment(env);
-        program.start(QStringLiteral(FORKSCOPE_UNGUARDED_MAIN), {});
-        QVERIFY(program.waitForFinished(30000));
-        QCOMPARE(program.exitCode(), 0);
-        QVERIFY(
-            QString::fromLocal8Bit(program.readAllStandardOutput()).contains("hello from the spawned child"));
+        const ProgramRun guarded = runUnguardedMain(method, true);
+        QCOMPARE(guarded.exitCode, 0);
+        QVERIFY2(guarded.out.contains("hello from the spawned child"), qPrintable(guarded.out));
     }
 
     void parentDeathKillsChildren_data() { addStartMethodRows(); }
