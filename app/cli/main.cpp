@@ -1,7 +1,8 @@
-// forkscope-cli: list, and measure, multiprocessing scenarios without a display.
+// forkscope-cli: list, run, replay and measure multiprocessing scenarios without a display.
 #include "bench.h"
 #include "forkscope_version.h"
 #include "process/entry_guard.h"
+#include "scenario_commands.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -11,16 +12,6 @@
 namespace {
 
 constexpr int kExitBadInput = 2;
-
-int runList(bool json) {
-    // The scenario library lands with its own issue; until then the list is honestly empty.
-    if (json) {
-        std::cout << nlohmann::json{{"scenarios", nlohmann::json::array()}}.dump(2) << "\n";
-    } else {
-        std::cout << "No scenarios are installed yet.\n";
-    }
-    return 0;
-}
 
 int runBench(bool json, const forkscope::cli::BenchOptions& options) {
     std::vector<forkscope::cli::Figure> figures;
@@ -49,9 +40,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("forkscope-cli ") + FORKSCOPE_VERSION);
     app.require_subcommand(0, 1);
 
-    bool listJson = false;
-    auto* list = app.add_subcommand("list", "List the available scenarios");
-    list->add_flag("--json", listJson, "Print one JSON object instead of text");
+    const auto scenarioCommands = forkscope::cli::addScenarioCommands(app);
 
     bool benchJson = false;
     forkscope::cli::BenchOptions benchOptions;
@@ -81,13 +70,20 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (list->parsed()) {
-            return runList(listJson);
+        if (scenarioCommands.list->parsed()) {
+            return scenarioCommands.runList();
+        }
+        if (scenarioCommands.run->parsed()) {
+            return scenarioCommands.runRun();
+        }
+        if (scenarioCommands.replay->parsed()) {
+            return scenarioCommands.runReplay();
         }
         if (bench->parsed()) {
             return runBench(benchJson, benchOptions);
         }
-        std::cerr << "forkscope-cli: error: a command is required (list, bench; see forkscope-cli --help)\n";
+        std::cerr << "forkscope-cli: error: a command is required (list, run, replay, bench; see "
+                     "forkscope-cli --help)\n";
         return kExitBadInput;
     } catch (const std::exception& e) {
         std::cerr << "forkscope-cli: " << e.what() << "\n";

@@ -130,6 +130,8 @@ std::string_view objectKindName(ObjectKind kind) noexcept {
         return "SharedMemory";
     case ObjectKind::Value:
         return "Value";
+    case ObjectKind::ThreadMutex:
+        return "ThreadMutex";
     }
     return "Unknown";
 }

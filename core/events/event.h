@@ -92,6 +92,7 @@ enum class ObjectKind : std::uint16_t {
     Manager = 14,
     SharedMemory = 15,
     Value = 16,
+    ThreadMutex = 17, ///< an in-process mutex (std::mutex): never shared between processes
 };
 
 /// One fixed-size binary record. Written into shared memory by one process and read by

@@ -8,6 +8,7 @@
 #include "process/errors.h"
 #include "process/image_launcher.h"
 #include "process/launchers.h"
+#include "process/runtime_directory.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -32,15 +33,6 @@ namespace {
 constexpr std::size_t kGeneratedKeySize = 32;
 constexpr std::size_t kMaxKeySize = 4096; // the server reads at most this much from its key pipe
 constexpr double kStopTimeout = 5.0;
-
-std::string runtimeDirectoryBase() {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    if (xdg != nullptr && *xdg == '/' && ::access(xdg, W_OK) == 0) {
-        return xdg;
-    }
-    const char* tmp = std::getenv("TMPDIR");
-    return (tmp != nullptr && *tmp == '/') ? tmp : "/tmp";
-}
 
 } // namespace
 

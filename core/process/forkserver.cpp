@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "image_launcher.h"
 #include "launchers.h"
+#include "runtime_directory.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -59,15 +60,6 @@ public:
 private:
     UniqueFd connection_;
 };
-
-std::string runtimeDirectoryBase() {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    if (xdg != nullptr && *xdg == '/' && ::access(xdg, W_OK) == 0) {
-        return xdg;
-    }
-    const char* tmp = std::getenv("TMPDIR");
-    return (tmp != nullptr && *tmp == '/') ? tmp : "/tmp";
-}
 
 sockaddr_un socketAddress(const std::string& path) {
     sockaddr_un addr{};

@@ -7,7 +7,8 @@ using FT = ActionCatalog::FieldType;
 using Field = ActionCatalog::Field;
 
 const std::vector<std::string> kQueues = {"queue", "simple-queue", "joinable-queue", "shm-queue"};
-const std::vector<std::string> kLockLike = {"lock", "rlock", "robust-lock", "semaphore", "bounded-semaphore"};
+const std::vector<std::string> kLockLike = {
+    "lock", "rlock", "robust-lock", "semaphore", "bounded-semaphore", "thread-mutex"};
 
 Field req(std::string name, FT type, std::string description, std::vector<std::string> kinds = {}) {
     return Field{std::move(name), type, true, std::move(kinds), std::move(description)};
@@ -21,7 +22,10 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
     static const std::vector<Verb> table = {
         {"start",
          "start every instance of a process kind",
-         {req("process", FT::ProcessRef, "the process kind to start")}},
+         {req("process", FT::ProcessRef, "the process kind to start"),
+          opt("argument", FT::String,
+              "\"closure\": also pass a closure (a lambda with captured state), which only fork can "
+              "hand over")}},
         {"join",
          "wait for every instance of a process kind to end",
          {req("process", FT::ProcessRef, "the process kind to join"),
@@ -72,6 +76,10 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
          "add one to a shared value, `times` times",
          {req("object", FT::ObjectRef, "the shared value", {"value"}), req("times", FT::Integer, "how often"),
           req("locked", FT::Boolean, "hold the value's lock around each increment")}},
+        {"report",
+         "report a shared value, and how far it is from what was expected",
+         {req("object", FT::ObjectRef, "the shared value", {"value"}),
+          opt("expected", FT::Integer, "the value a correct program would have")}},
         {"write-global",
          "assign a global variable of this program image",
          {req("name", FT::String, "the global's name"), req("value", FT::Integer, "the new value")}},
@@ -120,9 +128,18 @@ const std::vector<ActionCatalog::ObjectKind>& ActionCatalog::objectKinds() {
         {"joinable-queue", "Queue with task_done()/join()", {opt("maxsize", FT::Integer, "0 = unbounded")}},
         {"shm-queue", "a bounded ring in shared memory", {opt("capacity", FT::Integer, "slots")}},
         {"pipe", "Pipe(duplex)", {opt("duplex", FT::Boolean, "default true")}},
-        {"lock", "Lock", {}},
-        {"rlock", "RLock", {}},
-        {"robust-lock", "a lock whose next owner recovers it when the holder dies", {}},
+        {"lock",
+         "Lock",
+         {opt("global", FT::Boolean,
+              "a module-level global of the program image: never passed to children")}},
+        {"rlock",
+         "RLock",
+         {opt("global", FT::Boolean,
+              "a module-level global of the program image: never passed to children")}},
+        {"robust-lock",
+         "a lock whose next owner recovers it when the holder dies",
+         {opt("global", FT::Boolean,
+              "a module-level global of the program image: never passed to children")}},
         {"semaphore", "Semaphore", {opt("value", FT::Integer, "initial value (default 1)")}},
         {"bounded-semaphore", "BoundedSemaphore", {opt("value", FT::Integer, "initial value (default 1)")}},
         {"event", "Event", {}},

@@ -1,0 +1,292 @@
+#include "run_session.h"
+
+#include "events/emit.h"
+#include "events/monitor.h"
+#include "process/context.h"
+#include "process/errors.h"
+#include "process/unique_fd.h"
+#include "process_sweeper.h"
+#include "scenario/report_record.h"
+#include "scenario/run_spec.h"
+#include "scenario/scenario_program.h"
+#include "session/live_sink.h"
+#include "trace/trace_writer.h"
+
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <set>
+#include <sstream>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace forkscope {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PipePair {
+    UniqueFd read;
+    UniqueFd write;
+};
+
+PipePair makeHostPipe(const char* what) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        throw OsError(std::string("pipe for the run's ") + what, errno);
+    }
+    // The host only ever reads what is there: it must never wait on a scenario process.
+    (void)::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    return PipePair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+/// Reads what is there without blocking; false at end of file (or on an error).
+bool drainInto(int fd, std::string& buffer) {
+    char chunk[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n > 0) {
+            buffer.append(chunk, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return n < 0 && errno == EAGAIN;
+    }
+}
+
+std::set<std::string> printedLines(const Scenario& scenario) {
+    std::set<std::string> texts;
+    const auto collect = [&](const std::vector<Action>& actions) {
+        for (const Action& a : actions) {
+            if (a.verb == "print" && a.fields.contains("text")) {
+                texts.insert(a.fields.at("text").get<std::string>());
+            }
+        }
+    };
+    for (const ProcessSpec& p : scenario.processes) {
+        collect(p.actions);
+        for (const auto& [variant, actions] : p.variantActions) {
+            collect(actions);
+        }
+    }
+    return texts;
+}
+
+/// What `print` produced: how many lines, and how many of them are not one process's whole line.
+std::optional<std::string> describeOutput(const Scenario& scenario, const std::string& output) {
+    const auto texts = printedLines(scenario);
+    if (texts.empty()) {
+        return std::nullopt;
+    }
+    int lines = 0;
+    int mixed = 0;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+        lines += 1;
+        const auto colon = line.find(": ");
+        const bool whole =
+            colon != std::string::npos && texts.count(line.substr(colon + 2)) != 0 && line.find(' ') > colon;
+        mixed += whole ? 0 : 1;
+    }
+    return std::to_string(lines) + " lines printed, " + std::to_string(mixed) +
+           (mixed == 1 ? " of them garbled" : " of them garbled") +
+           " (pieces of different processes' lines interleaved)";
+}
+
+} // namespace
+
+RunSession::RunSession(Scenario scenario, RunOptions options)
+    : scenario_(std::move(scenario)), options_(std::move(options)) {}
+
+RunSummary RunSession::run() {
+    linkScenarioProgram();
+    RunSummary summary;
+    summary.scenario = scenario_.id;
+    summary.startMethod = std::string(toString(options_.startMethod));
+    summary.variant = std::string(toString(options_.variant));
+    if (auto v = scenario_.expected.find(options_.variant); v != scenario_.expected.end()) {
+        if (auto m = v->second.find(options_.startMethod); m != v->second.end()) {
+            summary.expectedOutcome = m->second;
+        }
+    }
+    nlohmann::json parameters = nlohmann::json::object();
+    for (const auto& [key, value] : options_.parameters) {
+        parameters[key] = value;
+    }
+
+    const ProcessSweeper::Footprint before = ProcessSweeper::footprint();
+    // Orphans of the run (a worker whose main was killed) come back to us to be reaped.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    std::unique_ptr<TraceWriter> writer;
+    if (options_.record) {
+        TraceMeta meta;
+        meta.scenario = scenario_.id;
+        meta.parameters = parameters.dump();
+        meta.startMethod = summary.startMethod;
+        meta.extra["variant"] = summary.variant;
+        writer = std::make_unique<TraceWriter>(*options_.record, meta);
+        summary.trace = std::filesystem::absolute(*options_.record).string();
+    }
+    LiveSink sink(writer.get());
+    std::string reportBuffer;
+    std::string output;
+    std::vector<ReportRecord> records;
+    const auto started = Clock::now();
+    std::optional<Diagnosis> diagnosis;
+    std::uint64_t diagnosisSeq = 0;
+    std::int64_t teardownNs = 0;
+    bool timedOut = false;
+    std::optional<int> mainExit;
+    {
+        Monitor monitor(sink);
+        PipePair report = makeHostPipe("reports");
+        PipePair out = makeHostPipe("output");
+        RunSpec spec;
+        spec.scenarioPath = std::filesystem::absolute(scenario_.source).string();
+        spec.variant = summary.variant;
+        spec.parametersJson = parameters.dump();
+        spec.startMethod = summary.startMethod;
+        spec.processKind = "main";
+        spec.report = FdHandle(report.write.get());
+        spec.output = FdHandle(out.write.get());
+        Process main = getContext(StartMethod::Fork)
+                           .process("scenarioMainTask", {named("spec", spec)}, ProcessOptions{"main", false});
+        main.start();
+        const pid_t group = main.pid().value_or(0);
+        (void)::setpgid(group, group); // main does the same: whichever runs first wins the race
+        report.write.reset();
+        out.write.reset();
+
+        std::uint64_t lastSeq = 0;
+        auto lastChange = Clock::now();
+        bool reportOpen = true;
+        bool outputOpen = true;
+        for (;;) {
+            pollfd fds[2] = {{reportOpen ? report.read.get() : -1, POLLIN, 0},
+                             {outputOpen ? out.read.get() : -1, POLLIN, 0}};
+            (void)::poll(fds, 2, 20);
+            if (reportOpen && (fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+                reportOpen = drainInto(report.read.get(), reportBuffer);
+                for (auto& r : ReportRecord::takeLines(reportBuffer)) {
+                    records.push_back(std::move(r));
+                }
+            }
+            if (outputOpen && (fds[1].revents & (POLLIN | POLLHUP)) != 0) {
+                outputOpen = drainInto(out.read.get(), output);
+            }
+            if (!main.isAlive()) {
+                mainExit = main.exitCode().value_or(-1);
+                break;
+            }
+            const auto now = Clock::now();
+            if (now - started > options_.timeout) {
+                timedOut = true;
+                break;
+            }
+            const auto snapshot = sink.snapshot();
+            if (snapshot.state.seq != lastSeq) {
+                lastSeq = snapshot.state.seq;
+                lastChange = now;
+                continue;
+            }
+            if (now - lastChange < options_.quietBeforeDiagnosis) {
+                continue;
+            }
+            WaitForGraph::Input input{&snapshot.state, {}, snapshot.objects};
+            for (const auto& [pid, info] : snapshot.processes) {
+                input.processNames[pid] = info.name;
+            }
+            diagnosis = Diagnosis::diagnose(input);
+            if (diagnosis) {
+                diagnosisSeq = snapshot.state.seq;
+                break;
+            }
+        }
+        teardownNs = trace::monotonicNs();
+        if (!mainExit) {
+            ProcessSweeper::teardown(group, std::chrono::milliseconds(3000), group);
+            main.join(3.0); // collects main's status (and emits its reap)
+        } else {
+            // Main ended by itself; anything of the run still alive is an orphan to end too.
+            ProcessSweeper::teardown(group, std::chrono::milliseconds(1000), group);
+        }
+        ProcessSweeper::reapFinished();
+        (void)drainInto(report.read.get(), reportBuffer);
+        for (auto& r : ReportRecord::takeLines(reportBuffer)) {
+            records.push_back(std::move(r));
+        }
+        (void)drainInto(out.read.get(), output);
+        monitor.flush();
+        monitor.stop();
+        main.close();
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+    summary.durationMs = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+
+    const auto finalState = sink.snapshot();
+    summary.metrics = finalState.metrics.toJson();
+    summary.processes = RunSummary::processesFrom(finalState.state, finalState.processes, finalState.metrics,
+                                                  finalState.state.ts);
+    for (const auto& r : records) {
+        if (r.kind == ReportRecord::Kind::Error && !summary.error) {
+            summary.error = r.process + ": " + r.text;
+        } else if (r.kind != ReportRecord::Kind::Error) {
+            summary.observations.push_back(r.process + " " + r.text);
+        }
+    }
+    if (auto printed = describeOutput(scenario_, output)) {
+        summary.observations.push_back(*printed);
+    }
+    if (diagnosis) {
+        summary.outcome = diagnosis->outcome;
+        summary.diagnosis = std::move(diagnosis);
+    } else if (timedOut) {
+        summary.outcome = Outcome::Timeout;
+    } else if (summary.error || (mainExit && *mainExit != 0)) {
+        summary.outcome = Outcome::Error;
+        if (!summary.error) {
+            summary.error = "main ended with exit code " + std::to_string(*mainExit);
+        }
+    } else {
+        summary.outcome = Outcome::Completed;
+    }
+
+    // What is left now is what the run leaked; a killed run's segments and sockets are
+    // reclaimed first (that is the host's job, as the resource tracker's would be) and listed.
+    const auto reclaimed =
+        mainExit && !diagnosis ? std::vector<std::string>{} : ProcessSweeper::reclaim(before);
+    summary.reclaimed = {{"paths", reclaimed}};
+    const ProcessSweeper::Footprint after = ProcessSweeper::footprint();
+    for (const std::string& name : after.shm) {
+        if (before.shm.count(name) == 0) {
+            (name.rfind("sem.", 0) == 0 ? summary.leaks.semaphores : summary.leaks.shmSegments) += 1;
+        }
+    }
+    summary.leaks.processes = 0;
+    for (const auto& p : summary.processes) {
+        if (::kill(p.pid, 0) == 0) {
+            summary.leaks.processes += 1;
+        }
+    }
+    summary.leaks.fds = std::max(0, after.fds - before.fds);
+
+    if (writer) {
+        writer->setMeta("outcome", std::string(toString(summary.outcome)));
+        writer->setMeta("teardown_ns", std::to_string(teardownNs));
+        if (summary.diagnosis) {
+            writer->setMeta("diagnosis", summary.diagnosis->toJson().dump());
+            writer->setMeta("diagnosis_seq", std::to_string(diagnosisSeq));
+        }
+        writer->setMeta("summary", summary.toJson().dump());
+        writer->finish();
+        writer.reset();
+        summary.leaks.fds = std::max(0, ProcessSweeper::footprint().fds - before.fds);
+    }
+    return summary;
+}
+
+} // namespace forkscope
