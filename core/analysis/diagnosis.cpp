@@ -46,13 +46,6 @@ const Advice kNothingComing{"Programming guidelines",
                             "provide.",
                             "Make sure each wait has a party that will end it, and give waits a timeout."};
 
-std::string sentenceCase(std::string text) {
-    if (!text.empty()) {
-        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-    }
-    return text;
-}
-
 } // namespace
 
 nlohmann::json Diagnosis::toJson() const {
@@ -130,9 +123,6 @@ std::optional<Diagnosis> Diagnosis::diagnose(const WaitForGraph::Input& input) {
     d.guideline = advice->guideline;
     d.fix = advice->fix;
     d.explanation = advice->explanation;
-    if (!d.chain.empty()) {
-        d.explanation = sentenceCase(d.chain.front()) + ": " + d.explanation;
-    }
     return d;
 }
 

@@ -89,7 +89,11 @@ WaitForGraph WaitForGraph::build(const Input& input) {
             live.push_back(p);
             g.addNode(Node{pid(p), b.processName(p), "process", false});
             g.live_ += 1;
-            g.blocked_ += state.phase == ProcessPhase::Blocked ? 1 : 0;
+            // Joining a child that has already ended is about to return: not a wait that hangs.
+            const bool joinEnds = state.blockedBy == EventType::ProcessReaped &&
+                                  (s.processes.count(static_cast<std::int32_t>(state.blockedOn)) == 0 ||
+                                   !isLive(s.processes.at(static_cast<std::int32_t>(state.blockedOn)).phase));
+            g.blocked_ += state.phase == ProcessPhase::Blocked && !joinEnds ? 1 : 0;
         }
     }
     const auto othersThan = [&](std::int32_t self) {

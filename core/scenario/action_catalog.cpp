@@ -25,7 +25,10 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
          {req("process", FT::ProcessRef, "the process kind to start"),
           opt("argument", FT::String,
               "\"closure\": also pass a closure (a lambda with captured state), which only fork can "
-              "hand over")}},
+              "hand over"),
+          opt("pass_global", FT::String,
+              "pass this global's current value to each child as a start argument, instead of relying on "
+              "the child's copy of the global")}},
         {"join",
          "wait for every instance of a process kind to end",
          {req("process", FT::ProcessRef, "the process kind to join"),

@@ -121,6 +121,9 @@ void ActionInterpreter::startKind(const Action& action) {
         child.processKind = kind;
         child.index = i;
         child.closureArgument = closure;
+        if (const std::string global = text(action, "pass_global"); !global.empty()) {
+            child.passedGlobals[global] = scenarioGlobals()[global];
+        }
         Args args{named("spec", child)};
         for (Arg& arg : objects_.argsFor(names)) {
             args.push_back(std::move(arg));

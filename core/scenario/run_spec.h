@@ -2,8 +2,10 @@
 
 #include "process/fd_handle.h"
 
+#include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace forkscope {
@@ -21,6 +23,8 @@ struct RunSpec {
     FdHandle report;              ///< write end of the host's report pipe (observations, errors)
     FdHandle output;              ///< write end of the shared output (what `print` writes)
     bool closureArgument = false; ///< a closure follows the objects (the picklability hazard)
+    std::map<std::string, std::int64_t>
+        passedGlobals; ///< globals handed over explicitly (start's pass_global)
 
     [[nodiscard]] std::string processName() const {
         return processKind == "main" ? processKind : processKind + "-" + std::to_string(index);
@@ -28,7 +32,7 @@ struct RunSpec {
 
     template <class Archive> void serialize(Archive& ar) {
         ar(scenarioPath, variant, parametersJson, startMethod, processKind, index, report, output,
-           closureArgument);
+           closureArgument, passedGlobals);
     }
 };
 

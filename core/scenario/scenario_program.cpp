@@ -57,6 +57,9 @@ void scenarioProcessTask(TaskArgs& args) {
         const auto names = ScenarioObjects::referencedBy(
             scenario, parameters, scenario.process(spec.processKind)->actionsFor(variant));
         ScenarioObjects objects = ScenarioObjects::fromTaskArgs(scenario, parameters, names, args, 1);
+        for (const auto& [name, value] : spec.passedGlobals) {
+            scenarioGlobals()[name] = value; // what `def worker(value): ...` would receive
+        }
         ActionInterpreter interpreter(scenario, spec, std::move(parameters), std::move(objects));
         if (spec.closureArgument) {
             auto& callback = args.get<std::function<std::int64_t()>>(1 + names.size());

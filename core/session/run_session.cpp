@@ -91,9 +91,8 @@ std::optional<std::string> describeOutput(const Scenario& scenario, const std::s
             colon != std::string::npos && texts.count(line.substr(colon + 2)) != 0 && line.find(' ') > colon;
         mixed += whole ? 0 : 1;
     }
-    return std::to_string(lines) + " lines printed, " + std::to_string(mixed) +
-           (mixed == 1 ? " of them garbled" : " of them garbled") +
-           " (pieces of different processes' lines interleaved)";
+    return std::to_string(lines) + (lines == 1 ? " line" : " lines") + " printed, " + std::to_string(mixed) +
+           " garbled (pieces of different processes' lines run into each other)";
 }
 
 } // namespace

@@ -1,32 +1,13 @@
 // forkscope-cli as users' scripts meet it: exit codes, one-line errors, JSON shapes.
+#include "cli_runner.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest/QtTest>
 
-namespace {
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Result runCli(const QStringList& args, int timeoutMs = 60000) {
-    QProcess cli;
-    cli.start(QStringLiteral(FORKSCOPE_CLI), args);
-    Result result;
-    if (!cli.waitForFinished(timeoutMs)) {
-        cli.kill();
-        cli.waitForFinished(5000);
-        result.err = QStringLiteral("timed out");
-        return result;
-    }
-    result.exitCode = cli.exitStatus() == QProcess::NormalExit ? cli.exitCode() : -1;
-    result.out = QString::fromUtf8(cli.readAllStandardOutput());
-    result.err = QString::fromUtf8(cli.readAllStandardError());
-    return result;
-}
-} // namespace
+using Result = forkscope::test::CliResult;
+using forkscope::test::runCli;
 
 class TestCli : public QObject {
     Q_OBJECT
