@@ -13,6 +13,7 @@
 #include "trace/trace_writer.h"
 
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <set>
@@ -95,6 +96,11 @@ std::optional<std::string> describeOutput(const Scenario& scenario, const std::s
            " garbled (pieces of different processes' lines run into each other)";
 }
 
+std::string signalName(int signal) {
+    const char* name = ::sigabbrev_np(signal);
+    return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal);
+}
+
 } // namespace
 
 RunSession::RunSession(Scenario scenario, RunOptions options)
@@ -118,6 +124,8 @@ RunSummary RunSession::run() {
 
     const ProcessSweeper::Footprint before = ProcessSweeper::footprint();
     // Orphans of the run (a worker whose main was killed) come back to us to be reaped.
+    int wasSubreaper = 0;
+    (void)::prctl(PR_GET_CHILD_SUBREAPER, &wasSubreaper);
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     std::unique_ptr<TraceWriter> writer;
@@ -223,7 +231,7 @@ RunSummary RunSession::run() {
         monitor.stop();
         main.close();
     }
-    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+    ::prctl(PR_SET_CHILD_SUBREAPER, wasSubreaper);
     summary.durationMs = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
 
     const auto finalState = sink.snapshot();
@@ -235,6 +243,15 @@ RunSummary RunSession::run() {
             summary.error = r.process + ": " + r.text;
         } else if (r.kind != ReportRecord::Kind::Error) {
             summary.observations.push_back(r.process + " " + r.text);
+        }
+    }
+    for (const auto& p : summary.processes) {
+        if (p.exitCode && *p.exitCode < 0) {
+            const int signal = static_cast<int>(-*p.exitCode);
+            const bool byTeardown = !mainExit && signal == SIGKILL;
+            summary.observations.push_back(p.name + " was ended by signal " + std::to_string(signal) + " (" +
+                                           signalName(signal) + (byTeardown ? ", sent by the teardown" : "") +
+                                           ")");
         }
     }
     if (auto printed = describeOutput(scenario_, output)) {
