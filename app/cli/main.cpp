@@ -1,5 +1,6 @@
 // forkscope-cli: list, and measure, multiprocessing scenarios without a display.
 #include "bench.h"
+#include "export_command.h"
 #include "forkscope_version.h"
 #include "process/entry_guard.h"
 
@@ -70,6 +71,9 @@ int main(int argc, char** argv) {
     bench->add_option("--only", benchOptions.only, "Measure one group of figures")
         ->check(CLI::IsMember(groupNames));
 
+    forkscope::cli::ExportOptions exportOptions;
+    auto* exportCommand = forkscope::cli::addExportCommand(app, exportOptions);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -86,6 +90,9 @@ int main(int argc, char** argv) {
         }
         if (bench->parsed()) {
             return runBench(benchJson, benchOptions);
+        }
+        if (exportCommand->parsed()) {
+            return forkscope::cli::runExport(exportOptions);
         }
         std::cerr << "forkscope-cli: error: a command is required (list, bench; see forkscope-cli --help)\n";
         return kExitBadInput;
