@@ -3,6 +3,8 @@
 #include "trace/state_model.h"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -27,8 +29,15 @@ struct SliceKey {
 
 struct OpenSlice {
     SliceKey key;
-    std::string name;
-    json args;
+    std::string name; ///< as JSON text (quoted)
+    std::string args; ///< a JSON object as text
+};
+
+/// The counter values last written for one object.
+struct CounterValue {
+    std::int64_t first = -1;
+    std::int64_t second = -1;
+    friend bool operator==(const CounterValue&, const CounterValue&) = default;
 };
 
 std::string kindWord(ObjectKind kind) {
@@ -159,9 +168,35 @@ private:
         return data;
     }
 
-    void put(const json& event) {
-        out_ << (stats_.eventsWritten == 0 ? "\n" : ",\n") << dump(event);
+    void put(const json& event) { putText(dump(event)); }
+
+    /// The frequent events (slices, counters) are written as text: building a json value per
+    /// event would cost more than everything else the export does.
+    void putText(const std::string& event) {
+        out_ << (stats_.eventsWritten == 0 ? "\n" : ",\n") << event;
         ++stats_.eventsWritten;
+    }
+
+    /// A JSON string literal for `text`, cached: the same names come back for every event.
+    const std::string& quote(const std::string& text) {
+        auto it = quoted_.find(text);
+        if (it == quoted_.end()) {
+            it = quoted_.emplace(text, dump(json(text))).first;
+        }
+        return it->second;
+    }
+
+    /// Microseconds with the nanoseconds kept exactly: "12.345".
+    [[nodiscard]] std::string microsText(std::int64_t ts) const {
+        const std::int64_t ns = std::max<std::int64_t>(0, ts - origin_);
+        char text[32];
+        std::snprintf(text, sizeof text, "%" PRId64 ".%03" PRId64, ns / 1000, ns % 1000);
+        return text;
+    }
+
+    [[nodiscard]] std::string where(const Track& track, std::int64_t ts) const {
+        return ",\"ts\":" + microsText(ts) + ",\"pid\":" + std::to_string(track.first) +
+               ",\"tid\":" + std::to_string(track.second);
     }
 
     [[nodiscard]] double micros(std::int64_t ts) const {
@@ -224,32 +259,31 @@ private:
 
     void begin(const Track& track, std::int64_t ts, const OpenSlice& slice) {
         nameThread(track);
-        put({{"name", slice.name},
-             {"cat", "state"},
-             {"ph", "B"},
-             {"ts", micros(ts)},
-             {"pid", track.first},
-             {"tid", track.second},
-             {"args", slice.args}});
+        putText("{\"name\":" + slice.name + ",\"cat\":\"state\",\"ph\":\"B\"" + where(track, ts) +
+                ",\"args\":" + slice.args + "}");
     }
 
-    void end(const Track& track, std::int64_t ts, const json& args) {
-        json e = {{"ph", "E"}, {"ts", micros(ts)}, {"pid", track.first}, {"tid", track.second}};
+    /// `args`: a JSON object as text, or empty.
+    void end(const Track& track, std::int64_t ts, std::string_view args) {
+        std::string e = "{\"ph\":\"E\"" + where(track, ts);
         if (!args.empty()) {
-            e["args"] = args;
+            e += ",\"args\":";
+            e += args;
         }
-        put(e);
+        putText(e + "}");
     }
 
-    void open(const Track& track, std::int64_t ts, SliceKey key, std::string name, json args) {
-        OpenSlice slice{key, std::move(name), std::move(args)};
+    /// `args`: the members of the slice's args object as JSON text ("" for none).
+    void open(const Track& track, std::int64_t ts, SliceKey key, const std::string& name,
+              const std::string& args) {
+        OpenSlice slice{key, quote(name), "{" + args + "}"};
         begin(track, ts, slice);
         open_[track].push_back(std::move(slice));
     }
 
     /// Ends the slice `key` on `track`. Slices opened after it on the same thread end with it
     /// and begin again right away, so B/E always nest (Chrome and Perfetto require it).
-    bool close(const Track& track, SliceKey key, std::int64_t ts, const json& args = json::object()) {
+    bool close(const Track& track, SliceKey key, std::int64_t ts, std::string_view args = {}) {
         auto found = open_.find(track);
         if (found == open_.end()) {
             return false;
@@ -262,7 +296,7 @@ private:
         }
         const auto index = static_cast<std::size_t>(std::distance(it, stack.rend()) - 1);
         for (std::size_t i = stack.size() - 1; i > index; --i) {
-            end(track, ts, {{"continues", true}});
+            end(track, ts, R"({"continues":true})");
         }
         end(track, ts, args);
         std::vector<OpenSlice> above(
@@ -270,7 +304,9 @@ private:
             std::make_move_iterator(stack.end()));
         stack.resize(index);
         for (OpenSlice& slice : above) {
-            slice.args["continued"] = true;
+            if (slice.args.find("\"continued\"") == std::string::npos) {
+                slice.args.insert(1, slice.args.size() > 2 ? "\"continued\":true," : "\"continued\":true");
+            }
             begin(track, ts, slice);
             stack.push_back(std::move(slice));
         }
@@ -292,19 +328,22 @@ private:
              {"args", std::move(args)}});
     }
 
-    void counter(std::int32_t pid, std::int64_t ts, const std::string& name, json args) {
-        auto [it, inserted] = counters_.try_emplace(name, args);
-        if (!inserted && it->second == args) {
-            return; // unchanged: a counter event per change, not per event
+    /// A counter event when the value changed (one per change, not one per event), with one or
+    /// two named values.
+    void counter(std::uint64_t object, std::int32_t pid, std::int64_t ts, const std::string& name,
+                 CounterValue value, const char* firstKey, const char* secondKey = nullptr) {
+        auto [it, inserted] = counters_.try_emplace(object, value);
+        if (!inserted && it->second == value) {
+            return;
         }
-        it->second = args;
+        it->second = value;
         nameProcess(pid);
-        put({{"name", name},
-             {"cat", "metric"},
-             {"ph", "C"},
-             {"ts", micros(ts)},
-             {"pid", pid},
-             {"args", std::move(args)}});
+        std::string args = std::string("{\"") + firstKey + "\":" + std::to_string(value.first);
+        if (secondKey != nullptr) {
+            args += std::string(",\"") + secondKey + "\":" + std::to_string(value.second);
+        }
+        putText("{\"name\":" + quote(name) + ",\"cat\":\"metric\",\"ph\":\"C\",\"ts\":" + microsText(ts) +
+                ",\"pid\":" + std::to_string(pid) + ",\"args\":" + args + "}}");
     }
 
     std::int32_t ownerPid(std::uint64_t object, std::int32_t fallback) const {
@@ -314,27 +353,27 @@ private:
 
     void startWait(const Track& track, const Event& e) {
         if (auto it = waits_.find(track); it != waits_.end()) {
-            close(track, {SliceKind::Wait, it->second}, e.ts, {{"superseded", true}});
+            close(track, {SliceKind::Wait, it->second}, e.ts, R"({"superseded":true})");
             waits_.erase(it);
         }
         const std::string what = objectLabel(e.object);
         std::string name;
-        json args = {{"object", what}};
+        std::string args = "\"object\":" + quote(what);
         if (e.type == EventType::QueueFeederBlocked) {
             // The feeder cannot write into a full pipe: what keeps a putter's process from exiting.
             name = "feeder blocked: pipe of " + what + " full";
-            args["pending_bytes"] = e.arg;
+            args += ",\"pending_bytes\":" + std::to_string(e.arg);
         } else {
             const EventType operation = e.type == EventType::Blocked ? static_cast<EventType>(e.arg) : e.type;
             name = e.object < kFirstObjectId && operation == EventType::ProcessReaped ? "join " + what
                                                                                       : "blocked on " + what;
-            args["operation"] = std::string(eventTypeName(operation));
+            args += ",\"operation\":" + quote(std::string(eventTypeName(operation)));
         }
-        open(track, e.ts, {SliceKind::Wait, e.object}, std::move(name), std::move(args));
+        open(track, e.ts, {SliceKind::Wait, e.object}, name, args);
         waits_[track] = e.object;
     }
 
-    void endWait(const Track& track, std::int64_t ts, const json& args = json::object()) {
+    void endWait(const Track& track, std::int64_t ts, std::string_view args = {}) {
         if (auto it = waits_.find(track); it != waits_.end()) {
             close(track, {SliceKind::Wait, it->second}, ts, args);
             waits_.erase(it);
@@ -349,7 +388,7 @@ private:
                 const Track track = it->first;
                 const std::uint64_t object = it->second;
                 it = waits_.erase(it);
-                close(track, {SliceKind::Wait, object}, ts, {{"ended_by", "process end"}});
+                close(track, {SliceKind::Wait, object}, ts, R"({"ended_by":"process end"})");
             } else {
                 ++it;
             }
@@ -367,8 +406,7 @@ private:
         } else if (endsWait(e.type)) {
             if (auto it = waits_.find(track);
                 it != waits_.end() && (e.type == EventType::Running || it->second == e.object)) {
-                endWait(track, e.ts,
-                        e.type == EventType::Running && e.arg == 1 ? json{{"timeout", true}} : json{});
+                endWait(track, e.ts, e.type == EventType::Running && e.arg == 1 ? R"({"timeout":true})" : "");
             }
         }
 
@@ -380,7 +418,7 @@ private:
                     const Track waiter = it->first;
                     it = waits_.erase(it);
                     close(waiter, {SliceKind::Wait, e.object}, e.ts,
-                          e.type == EventType::BarrierBroken ? json{{"broken", true}} : json{});
+                          e.type == EventType::BarrierBroken ? R"({"broken":true})" : "");
                 } else {
                     ++it;
                 }
@@ -392,13 +430,13 @@ private:
         case EventType::LockAcquire:
             if (auto it = holders_.find(e.object); it != holders_.end() && it->second != track) {
                 // A new owner without a release: the old one died and the lock was recovered.
-                close(it->second, {SliceKind::Hold, e.object}, e.ts, {{"ended_by", "new owner"}});
+                close(it->second, {SliceKind::Hold, e.object}, e.ts, R"({"ended_by":"new owner"})");
                 holders_.erase(it);
             }
             if (!holders_.count(e.object)) {
                 holders_[e.object] = track;
                 open(track, e.ts, {SliceKind::Hold, e.object}, "holding " + objectLabel(e.object),
-                     {{"object", objectLabel(e.object)}});
+                     "\"object\":" + quote(objectLabel(e.object)));
             }
             break;
         case EventType::LockRelease:
@@ -457,7 +495,7 @@ private:
     void openZombie(std::int32_t pid, std::int64_t ts) {
         if (zombies_.insert(pid).second) {
             open({pid, pid}, ts, {SliceKind::Zombie, static_cast<std::uint64_t>(pid)}, "zombie (not reaped)",
-                 json::object());
+                 "");
         }
     }
 
@@ -466,12 +504,13 @@ private:
         if (auto q = s.queues.find(e.object); q != s.queues.end()) {
             auto info = objects_.find(e.object);
             if (info == objects_.end() || isQueueKind(info->second.kind)) {
-                counter(ownerPid(e.object, e.pid), e.ts, objectLabel(e.object),
-                        {{"depth", q->second.depth}, {"pipe_bytes", q->second.pipeBytes}});
+                counter(e.object, ownerPid(e.object, e.pid), e.ts, objectLabel(e.object),
+                        {q->second.depth, q->second.pipeBytes}, "depth", "pipe_bytes");
             }
         }
         if (auto p = s.pipes.find(e.object); p != s.pipes.end()) {
-            counter(ownerPid(e.object, e.pid), e.ts, objectLabel(e.object), {{"bytes", p->second.bytes}});
+            counter(e.object, ownerPid(e.object, e.pid), e.ts, objectLabel(e.object), {p->second.bytes, 0},
+                    "bytes");
         }
         switch (e.type) {
         case EventType::ProcessCreated:
@@ -479,7 +518,7 @@ private:
         case EventType::ProcessExited:
         case EventType::ProcessZombie:
         case EventType::ProcessReaped:
-            counter(hostPid_ != 0 ? hostPid_ : e.pid, e.ts, "zombies", {{"count", s.zombieCount()}});
+            counter(0, hostPid_ != 0 ? hostPid_ : e.pid, e.ts, "zombies", {s.zombieCount(), 0}, "count");
             break;
         default:
             break;
@@ -490,7 +529,7 @@ private:
         // Innermost first on every thread, so the ends still nest.
         for (auto& [track, stack] : open_) {
             while (!stack.empty()) {
-                end(track, last, {{"unfinished", true}});
+                end(track, last, R"({"unfinished":true})");
                 ++stats_.unfinished;
                 stack.pop_back();
             }
@@ -534,10 +573,11 @@ private:
     std::set<std::int32_t> namedPids_;
     std::set<Track> namedThreads_;
     std::map<Track, std::vector<OpenSlice>> open_;
-    std::map<Track, std::uint64_t> waits_;   ///< what each blocked thread waits for
-    std::map<std::uint64_t, Track> holders_; ///< which thread's track shows each held lock
-    std::set<std::int32_t> zombies_;         ///< pids whose zombie slice was opened
-    std::map<std::string, json> counters_;   ///< last value written per counter
+    std::map<Track, std::uint64_t> waits_;                     ///< what each blocked thread waits for
+    std::map<std::uint64_t, Track> holders_;                   ///< which thread's track shows each held lock
+    std::set<std::int32_t> zombies_;                           ///< pids whose zombie slice was opened
+    std::unordered_map<std::uint64_t, CounterValue> counters_; ///< last written per object (0: zombies)
+    std::unordered_map<std::string, std::string> quoted_;
     StateModel model_;
 };
 

@@ -12,9 +12,11 @@
 #include "trace/trace_writer.h"
 
 #include <QTemporaryDir>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/resource.h>
 
 using namespace forkscope;
 using namespace forkscope::test;
@@ -343,6 +345,54 @@ private Q_SLOTS:
         std::ostringstream csv;
         QCOMPARE(CsvSeriesExporter(reader).write(csv).rows, std::size_t{0});
         QCOMPARE(csv.str(), std::string("t_ms,zombie_count\n"));
+    }
+
+    /// 300k events (a queue filled and drained by two processes) export with memory that does
+    /// not grow with the trace: the JSON (~40 MB) goes to a file, and the peak resident size may
+    /// grow by far less than a document in memory would take.
+    void largeTraceStreams() {
+        const std::string file = dir_.filePath("large.fstrace").toStdString();
+        constexpr std::size_t kEvents = 300'000;
+        {
+            TraceWriter writer(file, TraceMeta{});
+            writer.recordProcess({kMain, 0, "main", -1, kT0});
+            writer.recordObject({kQueue, ObjectKind::Queue, "q", 0, kMain, kT0});
+            std::vector<Event> batch;
+            for (std::size_t i = 0; i < kEvents; ++i) {
+                const bool put = i % 2 == 0;
+                batch.push_back(ev(static_cast<std::int64_t>(i) * 100, put ? kWorker : kMain,
+                                   put ? kWorker : kMain, put ? EventType::QueuePut : EventType::QueueGet,
+                                   kQueue, 10));
+                if (batch.size() == 10'000) {
+                    writer.appendEvents(batch);
+                    batch.clear();
+                }
+            }
+            writer.finish();
+        }
+        TraceReader reader(file);
+        const std::string jsonPath = dir_.filePath("large.json").toStdString();
+        rusage before{};
+        getrusage(RUSAGE_SELF, &before);
+        {
+            std::ofstream out(jsonPath);
+            const ChromeTraceStats stats = ChromeTraceExporter(reader).write(out);
+            QCOMPARE(stats.eventsRead, kEvents);
+        }
+        rusage after{};
+        getrusage(RUSAGE_SELF, &after);
+        const auto grewKb = after.ru_maxrss - before.ru_maxrss;
+        QVERIFY2(grewKb < 20 * 1024, qPrintable(QString("peak RSS grew by %1 KiB").arg(grewKb)));
+        std::ifstream in(jsonPath);
+        std::size_t counters = 0;
+        for (std::string line; std::getline(in, line);) {
+            counters +=
+                line.find("\"ph\":\"C\"") != std::string::npos && line.find("queue 'q'") != std::string::npos;
+        }
+        QCOMPARE(counters, kEvents); // every put and get changes the depth
+        std::ostringstream csv;
+        QCOMPARE(CsvSeriesExporter(reader, 50).write(csv).rows, std::size_t{50});
+        QVERIFY(csv.str().starts_with("t_ms,queue_depth:q,queue_pipe_bytes:q,zombie_count\n"));
     }
 
     void recordedRunExportsValidJson() {
