@@ -319,7 +319,7 @@ private:
     void instant(const Track& track, std::int64_t ts, std::string name, json args, const char* scope = "p") {
         nameThread(track);
         put({{"name", std::move(name)},
-             {"cat", "process"},
+             {"cat", std::string(scope) == "g" ? "diagnosis" : "process"},
              {"ph", "i"},
              {"s", scope},
              {"ts", micros(ts)},

@@ -278,6 +278,7 @@ private Q_SLOTS:
         const auto diagnosis = named(events, "i", "diagnosis: deadlock");
         QCOMPARE(diagnosis.size(), std::size_t{1});
         QCOMPARE(diagnosis[0].at("s"), json("g"));
+        QCOMPARE(diagnosis[0].at("cat"), json("diagnosis"));
         QCOMPARE(diagnosis[0].at("ts"), json(18.0));
         QCOMPARE(diagnosis[0].at("args").at("chain").at(0), json("main joins worker-0"));
         QCOMPARE(diagnosis[0].at("args").at("guideline"), json("Joining processes that use queues"));
