@@ -1,5 +1,6 @@
 // forkscope-cli: list, run, replay and measure multiprocessing scenarios without a display.
 #include "bench.h"
+#include "export_command.h"
 #include "forkscope_version.h"
 #include "process/entry_guard.h"
 #include "scenario_commands.h"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
     bench->add_option("--only", benchOptions.only, "Measure one group of figures")
         ->check(CLI::IsMember(groupNames));
 
+    forkscope::cli::ExportOptions exportOptions;
+    auto* exportCommand = forkscope::cli::addExportCommand(app, exportOptions);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -82,7 +86,10 @@ int main(int argc, char** argv) {
         if (bench->parsed()) {
             return runBench(benchJson, benchOptions);
         }
-        std::cerr << "forkscope-cli: error: a command is required (list, run, replay, bench; see "
+        if (exportCommand->parsed()) {
+            return forkscope::cli::runExport(exportOptions);
+        }
+        std::cerr << "forkscope-cli: error: a command is required (list, run, replay, export, bench; see "
                      "forkscope-cli --help)\n";
         return kExitBadInput;
     } catch (const std::exception& e) {
