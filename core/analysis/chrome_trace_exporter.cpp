@@ -40,46 +40,6 @@ struct CounterValue {
     friend bool operator==(const CounterValue&, const CounterValue&) = default;
 };
 
-std::string kindWord(ObjectKind kind) {
-    switch (kind) {
-    case ObjectKind::Queue:
-        return "queue";
-    case ObjectKind::SimpleQueue:
-        return "simple queue";
-    case ObjectKind::JoinableQueue:
-        return "joinable queue";
-    case ObjectKind::Pipe:
-        return "pipe";
-    case ObjectKind::Lock:
-        return "lock";
-    case ObjectKind::RLock:
-        return "rlock";
-    case ObjectKind::Semaphore:
-        return "semaphore";
-    case ObjectKind::BoundedSemaphore:
-        return "bounded semaphore";
-    case ObjectKind::Condition:
-        return "condition";
-    case ObjectKind::Event:
-        return "event";
-    case ObjectKind::Barrier:
-        return "barrier";
-    case ObjectKind::Pool:
-        return "pool";
-    case ObjectKind::Manager:
-        return "manager";
-    case ObjectKind::SharedMemory:
-        return "shared memory";
-    case ObjectKind::Value:
-        return "value";
-    case ObjectKind::Process:
-        return "process";
-    case ObjectKind::Unknown:
-        break;
-    }
-    return "object";
-}
-
 bool isQueueKind(ObjectKind kind) {
     return kind == ObjectKind::Queue || kind == ObjectKind::SimpleQueue || kind == ObjectKind::JoinableQueue;
 }
@@ -220,10 +180,10 @@ private:
     void makeLabels() {
         std::map<std::string, int> uses;
         for (const auto& [id, info] : objects_) {
-            uses[kindWord(info.kind) + " '" + info.name + "'"] += 1;
+            uses[std::string(objectKindWord(info.kind)) + " '" + info.name + "'"] += 1;
         }
         for (const auto& [id, info] : objects_) {
-            std::string label = kindWord(info.kind) + " '" + info.name + "'";
+            std::string label = std::string(objectKindWord(info.kind)) + " '" + info.name + "'";
             if (uses[label] > 1) {
                 label += " #" + std::to_string(id - kFirstObjectId);
             }

@@ -44,9 +44,7 @@ struct Builder {
         if (it == in.objects.end()) {
             return "object " + std::to_string(id);
         }
-        std::string kind(objectKindName(it->second.kind));
-        std::transform(kind.begin(), kind.end(), kind.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
+        const std::string kind(objectKindWord(it->second.kind));
         return it->second.name.empty() || it->second.name == kind ? kind
                                                                   : kind + " '" + it->second.name + "'";
     }

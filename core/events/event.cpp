@@ -136,4 +136,46 @@ std::string_view objectKindName(ObjectKind kind) noexcept {
     return "Unknown";
 }
 
+std::string_view objectKindWord(ObjectKind kind) noexcept {
+    switch (kind) {
+    case ObjectKind::Queue:
+        return "queue";
+    case ObjectKind::SimpleQueue:
+        return "simple queue";
+    case ObjectKind::JoinableQueue:
+        return "joinable queue";
+    case ObjectKind::Pipe:
+        return "pipe";
+    case ObjectKind::Lock:
+        return "lock";
+    case ObjectKind::RLock:
+        return "rlock";
+    case ObjectKind::Semaphore:
+        return "semaphore";
+    case ObjectKind::BoundedSemaphore:
+        return "bounded semaphore";
+    case ObjectKind::Condition:
+        return "condition";
+    case ObjectKind::Event:
+        return "event";
+    case ObjectKind::Barrier:
+        return "barrier";
+    case ObjectKind::Pool:
+        return "pool";
+    case ObjectKind::Manager:
+        return "manager";
+    case ObjectKind::SharedMemory:
+        return "shared memory";
+    case ObjectKind::Value:
+        return "value";
+    case ObjectKind::Process:
+        return "process";
+    case ObjectKind::ThreadMutex:
+        return "mutex";
+    case ObjectKind::Unknown:
+        break;
+    }
+    return "object";
+}
+
 } // namespace forkscope

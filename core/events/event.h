@@ -117,6 +117,8 @@ static_assert(std::is_standard_layout_v<Event>);
 /// "LockAcquire", ... ; "Unknown(n)"-style text is left to the caller for unknown values.
 [[nodiscard]] std::string_view eventTypeName(EventType type) noexcept;
 [[nodiscard]] std::string_view objectKindName(ObjectKind kind) noexcept;
+/// The kind as a word in a sentence ("queue", "bounded semaphore", "mutex").
+[[nodiscard]] std::string_view objectKindWord(ObjectKind kind) noexcept;
 /// Whether the value names a known EventType (a trace reader checks this).
 [[nodiscard]] bool isKnownEventType(std::uint16_t value) noexcept;
 
