@@ -130,6 +130,10 @@ std::string_view objectKindName(ObjectKind kind) noexcept {
         return "SharedMemory";
     case ObjectKind::Value:
         return "Value";
+    case ObjectKind::ShmQueue:
+        return "ShmQueue";
+    case ObjectKind::RobustLock:
+        return "RobustLock";
     }
     return "Unknown";
 }

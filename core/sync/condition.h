@@ -6,6 +6,7 @@
 #include "shared_region.h"
 
 #include <cereal/types/variant.hpp>
+#include <string_view>
 #include <variant>
 
 namespace forkscope {
@@ -24,9 +25,11 @@ namespace forkscope {
 /// wait(), waitFor() and notify*() without holding the lock throw ProcessError.
 class Condition {
 public:
-    Condition();
-    explicit Condition(Lock lock);
-    explicit Condition(RLock lock);
+    /// `name` labels it in a trace; trace::kUntraced ("") makes the condition itself silent
+    /// (its lock emits according to its own name).
+    explicit Condition(std::string_view name = "condition");
+    explicit Condition(Lock lock, std::string_view name = "condition");
+    explicit Condition(RLock lock, std::string_view name = "condition");
 
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
     void release();
@@ -59,7 +62,7 @@ public:
 
 private:
     struct State;
-    void create();
+    void create(std::string_view name);
     void bind();
     void checkHeld(const char* operation) const;
     SharedRegion region_;

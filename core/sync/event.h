@@ -3,6 +3,8 @@
 #include "futex.h"
 #include "shared_region.h"
 
+#include <string_view>
+
 namespace forkscope {
 
 /// A flag processes can wait for (Python's multiprocessing.Event).
@@ -12,7 +14,8 @@ namespace forkscope {
 /// in that case, and so can one built on a process-shared pthread condition variable).
 class Event {
 public:
-    Event();
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit Event(std::string_view name = "event");
 
     void set();
     void clear();
