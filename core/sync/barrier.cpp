@@ -164,6 +164,10 @@ void Barrier::abort() {
     guard.notifyAll();
 }
 
+std::uint64_t Barrier::traceId() const {
+    return state_->traceId;
+}
+
 int Barrier::parties() const {
     return state_->parties;
 }

@@ -38,6 +38,8 @@ public:
     [[nodiscard]] int parties() const;
     [[nodiscard]] int nWaiting() const;
     [[nodiscard]] bool broken() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const {
         if (action_ && *action_) {

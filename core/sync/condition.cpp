@@ -89,6 +89,10 @@ void Condition::notify(int n) {
     }
 }
 
+std::uint64_t Condition::traceId() const {
+    return state_->traceId;
+}
+
 void Condition::notifyAll() {
     checkHeld("notifyAll()");
     state_->sequence.fetch_add(1);

@@ -53,6 +53,8 @@ public:
     }
     void notify(int n = 1);
     void notifyAll();
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_, lock_); }
     template <class Archive> void load(Archive& ar) {

@@ -36,6 +36,10 @@ void Event::clear() {
     trace::emit(EventType::EventClear, state_->traceId);
 }
 
+std::uint64_t Event::traceId() const {
+    return state_->traceId;
+}
+
 bool Event::isSet() const {
     return state_->flag.load() != 0;
 }

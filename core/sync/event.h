@@ -3,6 +3,7 @@
 #include "futex.h"
 #include "shared_region.h"
 
+#include <cstdint>
 #include <string_view>
 
 namespace forkscope {
@@ -22,6 +23,8 @@ public:
     [[nodiscard]] bool isSet() const;
     /// Waits until set or the timeout; returns the flag (false on timeout), like Python.
     bool wait(Timeout timeout = std::nullopt);
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_); }
     template <class Archive> void load(Archive& ar) {
