@@ -213,9 +213,15 @@ private Q_SLOTS:
         const std::vector<Event> childEvents = t.of(pid, id);
         QCOMPARE(childEvents[0].arg, static_cast<std::uint64_t>(EventType::QueueGet));
         QCOMPARE(childEvents[1].arg, std::uint64_t{0});
-        EXPECT_TYPES(t.typesOf(self, id), EventType::ObjectCreated, EventType::QueuePut,
-                     EventType::QueueFeederWrite);
-        const std::vector<Event> mine = t.of(self, id);
+        // joinThread() may have had to wait for the feeder (Blocked/Running around it): leave that out.
+        std::vector<Event> mine = t.of(self, id);
+        std::erase_if(mine, [](const Event& e) {
+            return e.type == EventType::Blocked || e.type == EventType::Running;
+        });
+        QCOMPARE(mine.size(), std::size_t{3});
+        QCOMPARE(mine[0].type, EventType::ObjectCreated);
+        QCOMPARE(mine[1].type, EventType::QueuePut);
+        QCOMPARE(mine[2].type, EventType::QueueFeederWrite);
         QCOMPARE(mine[1].arg, childEvents[2].arg); // the item's size, put and got
         QCOMPARE(mine[2].arg, childEvents[2].arg);
         const auto objects = t.sink.objects();
