@@ -43,7 +43,8 @@ struct BenchGroup {
 };
 /// Every group, in the order the figures are printed.
 [[nodiscard]] const std::vector<BenchGroup>& benchGroups();
-/// The cost of observation: one event emit (event_emit_ns) and one seek in a 10M-event trace
+/// The cost of observation: one event emit (event_emit_ns), queue round trips with tracing on
+/// against off (queue_round_trip_traced_us, trace_overhead_pct) and one seek in a 10M-event trace
 /// (trace_seek_ms; scaled by --scale).
 std::vector<Figure> benchEvents(const BenchOptions& options);
 /// Pool task throughput (chunksize 1 and Python's default) and apply() round trip.

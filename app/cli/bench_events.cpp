@@ -3,12 +3,15 @@
 #include "bench.h"
 #include "events/emit.h"
 #include "events/monitor.h"
+#include "ipc/queue.h"
+#include "process/context.h"
 #include "trace/trace_reader.h"
 #include "trace/trace_writer.h"
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -86,6 +89,86 @@ Figure emitFigure(const BenchOptions& options) {
     figure.value = median(figure.samples);
     figure.limit = median(figure.limitSamples);
     return figure;
+}
+
+/// Queue round trips between this process and a forked echo child, in microseconds each, with
+/// tracing on (a Monitor draining into DiscardSink, created before the child so that the child
+/// is traced too) or off. The child's start and join are outside the timed part.
+double queueRoundTripUs(long count, bool traced) {
+    DiscardSink sink;
+    std::optional<Monitor> monitor;
+    if (traced) {
+        monitor.emplace(sink);
+    }
+    Queue requests(0, "bench-requests");
+    Queue replies(0, "bench-replies");
+    Process echo(getContext(StartMethod::Fork), [requests, replies](TaskArgs&) mutable {
+        for (;;) {
+            const int value = requests.get<int>();
+            replies.put(value);
+            if (value < 0) {
+                return;
+            }
+        }
+    });
+    echo.start();
+    // One round trip before the clock starts: both feeders exist and the child is running.
+    requests.put(0);
+    (void)replies.get<int>(true, 30.0);
+    const auto start = Clock::now();
+    for (long i = 1; i <= count; ++i) {
+        requests.put(static_cast<int>(i));
+        if (replies.get<int>(true, 30.0) != static_cast<int>(i)) {
+            throw std::runtime_error("trace_overhead_pct: the echo child answered out of order");
+        }
+    }
+    const double us =
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count() / static_cast<double>(count);
+    requests.put(-1);
+    (void)replies.get<int>(true, 30.0);
+    echo.join(30.0);
+    requests.close();
+    requests.joinThread();
+    if (monitor) {
+        monitor->stop();
+    }
+    return us;
+}
+
+/// Tracing's cost on a real workload: queue round trips with tracing on and off, interleaved.
+std::vector<Figure> overheadFigures(const BenchOptions& options) {
+    const long count = scaled(3000, options.scale);
+    Figure roundTrip = makeFigure("queue_round_trip_traced_us", "us",
+                                  "the same round trip with tracing off (no monitor)", true, 1.05);
+    std::vector<double> overhead;
+    (void)queueRoundTripUs(count / 4 + 1, false);
+    (void)queueRoundTripUs(count / 4 + 1, true);
+    for (int r = 0; r < options.repetitions; ++r) {
+        // Alternate which side goes first, so a drift in the machine's load favours neither.
+        double on = 0;
+        double off = 0;
+        if (r % 2 == 0) {
+            off = queueRoundTripUs(count, false);
+            on = queueRoundTripUs(count, true);
+        } else {
+            on = queueRoundTripUs(count, true);
+            off = queueRoundTripUs(count, false);
+        }
+        roundTrip.samples.push_back(on);
+        roundTrip.limitSamples.push_back(off);
+        overhead.push_back((on / off - 1.0) * 100.0);
+    }
+    roundTrip.value = median(roundTrip.samples);
+    roundTrip.limit = median(roundTrip.limitSamples);
+    Figure pct = makeFigure("trace_overhead_pct", "%",
+                            "the overhead budget, 5 % (value: median over repetitions of traced/untraced - 1 "
+                            "for queue round trips between two processes)",
+                            true, 1.0);
+    pct.samples = overhead;
+    pct.value = median(overhead);
+    pct.limit = 5.0;
+    pct.limitSamples.assign(overhead.size(), 5.0);
+    return {roundTrip, pct};
 }
 
 /// A synthetic run: 64 processes taking turns on 8 locks, 4 queues and 4 pipes.
@@ -215,7 +298,12 @@ Figure seekFigure(const BenchOptions& options) {
 } // namespace
 
 std::vector<Figure> benchEvents(const BenchOptions& options) {
-    return {emitFigure(options), seekFigure(options)};
+    std::vector<Figure> figures{emitFigure(options)};
+    for (Figure& f : overheadFigures(options)) {
+        figures.push_back(std::move(f));
+    }
+    figures.push_back(seekFigure(options));
+    return figures;
 }
 
 } // namespace forkscope::cli

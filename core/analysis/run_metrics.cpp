@@ -18,6 +18,9 @@ void RunMetrics::add(const Event& e, const ApplyEffect& effect, const SystemStat
             pipeFillMax_ = std::max(pipeFillMax_, it->second.pipeBytes);
         }
         break;
+    case EventType::QueueFeederBlocked:
+        pipeFillMax_ = std::max<std::int64_t>(pipeFillMax_, e.aux); // the pipe is full
+        break;
     case EventType::PipeSend:
         if (auto it = state.pipes.find(e.object); it != state.pipes.end()) {
             pipeFillMax_ = std::max(pipeFillMax_, it->second.bytes);

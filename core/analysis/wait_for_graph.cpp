@@ -150,10 +150,10 @@ WaitForGraph WaitForGraph::build(const Input& input) {
                     names.push_back(b.processName(o));
                 }
                 const std::uint64_t cap = b.capacity(on);
-                std::string clause = "the feeder is blocked writing into a pipe that is full (" +
-                                     bytesText(q->second.pipeBytes) + " unread" +
-                                     (cap != 0 ? " of " + bytesText(static_cast<std::int64_t>(cap)) : "") +
-                                     ")";
+                std::string clause =
+                    "the feeder is blocked: the queue's pipe is full" +
+                    (cap != 0 ? " (it holds " + bytesText(static_cast<std::int64_t>(cap)) + ")"
+                              : std::string());
                 if (others.empty()) {
                     g.deadEnds_.push_back(
                         DeadEnd{feeder, "nothing-coming", clause + ", and no process is left to read it"});

@@ -132,6 +132,10 @@ std::string_view objectKindName(ObjectKind kind) noexcept {
         return "Value";
     case ObjectKind::ThreadMutex:
         return "ThreadMutex";
+    case ObjectKind::ShmQueue:
+        return "ShmQueue";
+    case ObjectKind::RobustLock:
+        return "RobustLock";
     }
     return "Unknown";
 }
@@ -170,6 +174,10 @@ std::string_view objectKindWord(ObjectKind kind) noexcept {
         return "value";
     case ObjectKind::Process:
         return "process";
+    case ObjectKind::ShmQueue:
+        return "shared-memory queue";
+    case ObjectKind::RobustLock:
+        return "robust lock";
     case ObjectKind::ThreadMutex:
         return "mutex";
     case ObjectKind::Unknown:

@@ -82,8 +82,16 @@ std::int64_t monotonicNs() noexcept {
 }
 
 namespace detail {
+bool& registrationSuppressed() noexcept {
+    thread_local bool suppressed = false;
+    return suppressed;
+}
+
 void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64_t arg,
               std::uint32_t aux) noexcept {
+    if (object == 0) {
+        return; // an untraced building block (trace::kUntraced)
+    }
     ThreadBinding& b = t_binding;
     const std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
     const std::int32_t pid = g_pid.load(std::memory_order_relaxed);

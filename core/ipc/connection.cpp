@@ -1,5 +1,7 @@
 #include "connection.h"
 
+#include "events/emit.h"
+#include "events/wait_trace.h"
 #include "ipc_errors.h"
 #include "payload_checksum.h"
 
@@ -28,7 +30,8 @@ struct Connection::State {
     bool socket = false;
     bool readEnd = false; ///< readable as made (readable turns false when the read side is given up)
     FrameCodec codec;
-    std::string readBroken; ///< why the read side is no longer usable (stream out of step)
+    std::string readBroken;    ///< why the read side is no longer usable (stream out of step)
+    std::uint64_t traceId = 0; ///< 0: untraced
 };
 
 namespace {
@@ -184,6 +187,7 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
     }
 
     writeParts(s, parts, partCount);
+    trace::emit(EventType::PipeSend, s.traceId, header.size() + payload.size());
 }
 
 void Connection::writeParts(State& s, iovec* part, int partCount) {
@@ -257,6 +261,13 @@ void Connection::sendMessages(std::span<const std::vector<std::uint8_t>> message
             }
         }
         writeParts(s, parts.data(), static_cast<int>(parts.size()));
+        if (s.traceId != 0 && trace::enabled()) {
+            std::size_t bytes = 0;
+            for (std::size_t h = 0; h < headers.size(); ++h) {
+                bytes += headers[h].size() + messages[first + h].size();
+            }
+            trace::emit(EventType::PipeSend, s.traceId, bytes);
+        }
     }
 }
 
@@ -345,6 +356,11 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
     };
 
     FrameCodec::Header headerBytes{};
+    // A receive that has to wait says so (one poll(0), made only with tracing on).
+    WaitTrace waitTrace;
+    if (s.traceId != 0 && trace::enabled() && !fdio::waitFor(fd, POLLIN, 0.0)) {
+        waitTrace.begin(s.traceId, EventType::PipeRecv);
+    }
     if (!readFully(headerBytes.data(), headerBytes.size(), 0, 0)) {
         throw EofError(where() + ": the peer closed its end; no more messages will arrive");
     }
@@ -385,6 +401,8 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
         giveUp(e.what());
         throw FrameCorruptedError(where() + ": " + e.what());
     }
+    waitTrace.end(true);
+    trace::emit(EventType::PipeRecv, s.traceId, FrameCodec::kHeaderSize + length);
     return length;
 }
 
@@ -472,6 +490,16 @@ std::uint64_t Connection::maxMessageSize() const {
 
 void Connection::setMaxMessageSize(std::uint64_t bytes) {
     checked("set the message limit of", false, false).codec = FrameCodec(bytes);
+}
+
+std::uint64_t Connection::traceId() const noexcept {
+    return d_ ? d_->traceId : 0;
+}
+
+void Connection::setTraceId(std::uint64_t id) {
+    if (d_) {
+        d_->traceId = id;
+    }
 }
 
 int Connection::handleForTransfer() const {

@@ -102,20 +102,28 @@ public:
     [[nodiscard]] std::uint64_t maxMessageSize() const;
     void setMaxMessageSize(std::uint64_t bytes);
 
+    /// The trace object id this end emits PipeSend/PipeRecv with (0: untraced, the default for
+    /// a bare Connection). makePipe() gives both ends of a pipe one id; it travels with the
+    /// handle to a child (copied under fork, serialised under spawn/forkserver).
+    [[nodiscard]] std::uint64_t traceId() const noexcept;
+    void setTraceId(std::uint64_t id);
+
     /// A short description for error messages: "connection fd 7 (read-only pipe end)".
     [[nodiscard]] std::string describe() const;
 
     friend bool operator==(const Connection& a, const Connection& b) noexcept { return a.d_ == b.d_; }
 
     template <class Archive> void save(Archive& ar) const {
-        ar(FdHandle(handleForTransfer()), readable(), writable());
+        ar(FdHandle(handleForTransfer()), readable(), writable(), traceId());
     }
     template <class Archive> void load(Archive& ar) {
         FdHandle handle;
         bool readable = false;
         bool writable = false;
-        ar(handle, readable, writable);
+        std::uint64_t traceId = 0;
+        ar(handle, readable, writable, traceId);
         *this = adoptTransferred(handle.fd(), readable, writable);
+        setTraceId(traceId);
     }
 
 private:

@@ -4,7 +4,8 @@
 
 namespace forkscope {
 
-JoinableQueue::JoinableQueue(std::size_t maxsize) : Queue(maxsize) {}
+JoinableQueue::JoinableQueue(std::size_t maxsize, std::string_view name)
+    : Queue(maxsize, name, ObjectKind::JoinableQueue) {}
 
 void JoinableQueue::onEnqueue() {
     std::lock_guard lock(condition_);

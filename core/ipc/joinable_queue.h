@@ -10,7 +10,8 @@ namespace forkscope {
 /// adds one, every taskDone() removes one, and join() waits until none is left.
 class JoinableQueue : public Queue {
 public:
-    explicit JoinableQueue(std::size_t maxsize = 0);
+    /// `name` labels it in a trace (kind JoinableQueue); see Queue.
+    explicit JoinableQueue(std::size_t maxsize = 0, std::string_view name = "joinable-queue");
 
     /// Marks one item as processed. More calls than items put is a ProcessError, as Python's
     /// ValueError("task_done() called too many times").
@@ -33,8 +34,9 @@ protected:
     void onEnqueue() override;
 
 private:
-    Semaphore unfinished_{0};
-    Condition condition_{Lock()};
+    // Building blocks: the queue's own events describe the queue.
+    Semaphore unfinished_{0, trace::kUntraced};
+    Condition condition_{Lock(trace::kUntraced), trace::kUntraced};
 };
 
 } // namespace forkscope

@@ -1,9 +1,13 @@
 #include "queue.h"
 
+#include "events/wait_trace.h"
+#include "frame_codec.h"
 #include "pipe.h"
 #include "process/runtime.h"
 #include "sync/futex.h"
 
+#include <algorithm>
+#include <climits>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -35,14 +39,41 @@ struct Queue::Local {
     /// The feeder is inside a write. Together with a full pipe, seen by snapshot(), that is a
     /// blocked feeder; the hot path pays two stores per batch, the observer pays the ioctl.
     std::atomic<bool> writing{false};
+    std::size_t pipeCapacity = 0; ///< the feeder's F_GETPIPE_SZ, asked once (tracing only)
 };
 
-Queue::Queue(std::size_t maxsize) : shared_(std::make_shared<Shared>()) {
-    auto [reader, writer] = makePipe(false);
+namespace {
+/// Blocked(queue, QueueFeederWrite) / Running around a wait for this process's feeder to flush
+/// (exit hook, joinThread()), when there is something left to flush: that wait is what keeps a
+/// process that put a large item from ending while nobody reads (the join-before-get deadlock).
+template <class Join> void joinFeederTraced(std::uint64_t id, std::size_t buffered, Join join) {
+    WaitTrace wait;
+    if (buffered > 0) {
+        wait.begin(id, EventType::QueueFeederWrite);
+    }
+    join();
+    wait.end();
+}
+} // namespace
+
+Queue::Queue(std::size_t maxsize, std::string_view name) : Queue(maxsize, name, ObjectKind::Queue) {}
+
+Queue::Queue(std::size_t maxsize, std::string_view name, ObjectKind kind)
+    : shared_(std::make_shared<Shared>()) {
+    auto [reader, writer] = makePipe(false, trace::kUntraced);
     shared_->reader = std::move(reader);
     shared_->writer = std::move(writer);
-    shared_->slots = BoundedSemaphore(maxsize == 0 ? kUnbounded : static_cast<std::uint32_t>(maxsize));
+    shared_->slots =
+        BoundedSemaphore(maxsize == 0 ? kUnbounded : static_cast<std::uint32_t>(maxsize), trace::kUntraced);
     shared_->maxsize = maxsize;
+    // Capacity in the trace: the pipe's size in bytes (F_GETPIPE_SZ), what the feeder can write
+    // before it blocks; asked for only when the monitor will record it.
+    const std::uint64_t capacity = trace::enabled() ? shared_->writer.capacity() : 0;
+    shared_->traceId = trace::objectId(kind, name, capacity);
+}
+
+std::uint64_t Queue::traceId() const {
+    return sharedOrThrow()->traceId;
 }
 
 Queue::Shared* Queue::sharedOrThrow() const {
@@ -81,8 +112,16 @@ void Queue::putBytes(std::vector<std::uint8_t> item, bool block, Timeout timeout
             throw ProcessError(describe() + " is closed");
         }
     }
-    if (!shared->slots.acquire(block, timeout)) {
-        throw QueueFullError(describe() + " is full (" + std::to_string(shared->maxsize) + " items)");
+    const std::uint64_t id = shared->traceId;
+    if (!shared->slots.acquire(false)) {
+        WaitTrace wait;
+        if (block) {
+            wait.begin(id, EventType::QueuePut);
+        }
+        if (!block || !shared->slots.acquire(true, timeout)) {
+            throw QueueFullError(describe() + " is full (" + std::to_string(shared->maxsize) + " items)");
+        }
+        wait.end();
     }
     {
         std::lock_guard lock(here.mutex);
@@ -90,8 +129,12 @@ void Queue::putBytes(std::vector<std::uint8_t> item, bool block, Timeout timeout
             startFeeder(here);
         }
         onEnqueue();
+        const std::size_t size = item.size();
         here.buffer.push_back(std::move(item));
         ++here.buffered;
+        // Under the buffer's mutex: the feeder cannot have written the item yet, so QueuePut
+        // always precedes its QueueFeederWrite and QueueGet in the trace.
+        trace::emit(EventType::QueuePut, id, size);
     }
     here.notEmpty.notify_one();
 }
@@ -101,12 +144,20 @@ std::vector<std::uint8_t> Queue::getBytes(bool block, Timeout timeout) {
     if (local().closed) {
         throw ProcessError(describe() + " is closed");
     }
+    const std::uint64_t id = shared->traceId;
+    // A consumer that will have to wait says so first (one poll(0), only with tracing on).
+    WaitTrace wait;
+    if (block && id != 0 && trace::enabled() && !shared->reader.poll(0.0)) {
+        wait.begin(id, EventType::QueueGet);
+    }
     if (block && !timeout) {
         std::vector<std::uint8_t> item;
         {
             std::lock_guard lock(shared->readLock);
             item = shared->reader.recvBytes();
         }
+        wait.end();
+        trace::emit(EventType::QueueGet, id, item.size());
         shared->slots.release();
         return item;
     }
@@ -119,6 +170,8 @@ std::vector<std::uint8_t> Queue::getBytes(bool block, Timeout timeout) {
         throw QueueEmptyError(describe() + " is empty");
     }
     std::vector<std::uint8_t> item = shared->reader.recvBytes();
+    wait.end();
+    trace::emit(EventType::QueueGet, id, item.size());
     shared->slots.release();
     return item;
 }
@@ -163,7 +216,7 @@ void Queue::joinThread() {
         throw ProcessError("joinThread() on " + describe() + " before close(): the feeder would never stop");
     }
     if (here.feeder.joinable() && here.feeder.get_id() != std::this_thread::get_id()) {
-        here.feeder.join();
+        joinFeederTraced(sharedOrThrow()->traceId, here.buffered.load(), [&] { here.feeder.join(); });
     }
 }
 
@@ -194,10 +247,11 @@ void Queue::startFeeder(Local& here) const {
     // Called with here.mutex held.
     std::shared_ptr<Shared> shared = shared_;
     std::shared_ptr<Local> local = shared_->local;
+    const std::uint64_t id = shared_->traceId;
     here.feeder = std::thread(&Queue::feed, shared, local);
     // The process may not end before the feeder has written everything (unless cancelled):
     // this hook is what makes "join before get" deadlock, as the guideline warns.
-    atProcessExit([local] {
+    atProcessExit([local, id] {
         bool cancelled = false;
         {
             std::lock_guard lock(local->mutex);
@@ -211,9 +265,40 @@ void Queue::startFeeder(Local& here) const {
         if (cancelled) {
             local->feeder.detach();
         } else {
-            local->feeder.join();
+            joinFeederTraced(id, local->buffered.load(), [&] { local->feeder.join(); });
         }
     });
+}
+
+void Queue::writeTraced(Shared& shared, Local& local, const std::vector<std::vector<std::uint8_t>>& batch) {
+    const std::uint64_t id = shared.traceId;
+    if (id == 0 || !trace::enabled()) {
+        shared.writer.sendMessages(batch);
+        return;
+    }
+    // Would the write block? The pipe holds pipeCapacity bytes; FIONREAD tells what the readers
+    // have left in it. Two cheap calls per batch, only with tracing on.
+    std::size_t pending = 0;
+    for (const auto& item : batch) {
+        pending += FrameCodec::kHeaderSize + item.size();
+    }
+    if (local.pipeCapacity == 0) {
+        local.pipeCapacity = shared.writer.capacity();
+    }
+    const bool blocks = shared.writer.bytesUnread() + pending > local.pipeCapacity;
+    if (blocks) {
+        // aux: the pipe's capacity, which the write fills before it blocks (the event that
+        // shows the pipe full, since no QueueFeederWrite comes until the write completes).
+        trace::emit(EventType::QueueFeederBlocked, id, pending,
+                    static_cast<std::uint32_t>(std::min<std::size_t>(local.pipeCapacity, UINT32_MAX)));
+    }
+    shared.writer.sendMessages(batch);
+    if (blocks) {
+        trace::emit(EventType::QueueFeederUnblocked, id, 0);
+    }
+    for (const auto& item : batch) {
+        trace::emit(EventType::QueueFeederWrite, id, item.size());
+    }
 }
 
 void Queue::feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local) {
@@ -233,7 +318,7 @@ void Queue::feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local) {
             try {
                 std::lock_guard lock(shared->writeLock);
                 local->writing = true;
-                shared->writer.sendMessages(batch);
+                writeTraced(*shared, *local, batch);
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "forkscope: queue feeder could not write %zu item(s): %s\n",
                              batch.size(), e.what());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "connection.h"
+#include "events/emit.h"
 #include "queue_errors.h"
 #include "sync/bounded_semaphore.h"
 #include "sync/lock.h"
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forkscope {
@@ -37,7 +39,10 @@ struct QueueSnapshot {
 /// travel as handles). Items are any cereal-serialisable values (put<T>/get<T>) or raw bytes.
 class Queue {
 public:
-    explicit Queue(std::size_t maxsize = 0);
+    /// `name` labels the queue in a trace (kind Queue, capacity = its pipe's F_GETPIPE_SZ in
+    /// bytes); trace::kUntraced ("") makes it silent. Its pipe, locks and semaphore are never
+    /// traced on their own: the queue's events say what they do.
+    explicit Queue(std::size_t maxsize = 0, std::string_view name = "queue");
 
     template <class T> void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
         putBytes(tagged::encode(item), block, timeout);
@@ -65,16 +70,19 @@ public:
     void cancelJoinThread();
 
     [[nodiscard]] QueueSnapshot snapshot() const;
+    /// The trace object id (the same in every process using the queue), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
     [[nodiscard]] std::string describe() const;
 
     template <class Archive> void save(Archive& ar) const {
         ar(shared_->reader, shared_->writer, shared_->readLock, shared_->writeLock, shared_->slots,
-           static_cast<std::uint64_t>(shared_->maxsize));
+           static_cast<std::uint64_t>(shared_->maxsize), shared_->traceId);
     }
     template <class Archive> void load(Archive& ar) {
         auto shared = std::make_shared<Shared>();
         std::uint64_t maxsize = 0;
-        ar(shared->reader, shared->writer, shared->readLock, shared->writeLock, shared->slots, maxsize);
+        ar(shared->reader, shared->writer, shared->readLock, shared->writeLock, shared->slots, maxsize,
+           shared->traceId);
         shared->maxsize = static_cast<std::size_t>(maxsize);
         shared_ = std::move(shared);
     }
@@ -88,6 +96,9 @@ public:
     Queue& operator=(Queue&&) = default;
 
 protected:
+    /// For JoinableQueue: registers the queue as `kind`.
+    Queue(std::size_t maxsize, std::string_view name, ObjectKind kind);
+
     /// Runs after put() took a slot and before the feeder can see the item (JoinableQueue
     /// counts the unfinished task here, so a fast consumer can never task_done() it first).
     virtual void onEnqueue() {}
@@ -98,16 +109,20 @@ private:
     struct Shared {
         Connection reader;
         Connection writer;
-        Lock readLock;
-        Lock writeLock;
-        BoundedSemaphore slots{1};
+        Lock readLock{trace::kUntraced};
+        Lock writeLock{trace::kUntraced};
+        BoundedSemaphore slots{1, trace::kUntraced};
         std::size_t maxsize = 0;
+        std::uint64_t traceId = 0;
         std::shared_ptr<Local> local; ///< this process's feeder state (rebuilt after fork)
     };
     Shared* sharedOrThrow() const;
     Local& local() const;
     void startFeeder(Local& local) const;
     static void feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local);
+    /// The feeder's write of one batch, with its QueueFeeder* events.
+    static void writeTraced(Shared& shared, Local& local,
+                            const std::vector<std::vector<std::uint8_t>>& batch);
 
     std::shared_ptr<Shared> shared_;
 };

@@ -1,5 +1,6 @@
 #include "shm_queue.h"
 
+#include "events/wait_trace.h"
 #include "process/errors.h"
 
 #include <atomic>
@@ -18,6 +19,7 @@ struct ShmQueue::Header {
     std::uint32_t capacity = 0; ///< a power of two
     std::uint32_t slotSize = 0; ///< payload bytes per slot
     std::uint32_t stride = 0;   ///< bytes from one slot to the next
+    std::uint64_t traceId = 0;  ///< written once by the creator, before any other process sees it
     alignas(kCacheLine) std::atomic<std::uint64_t> enqueuePosition{0};
     alignas(kCacheLine) std::atomic<std::uint64_t> dequeuePosition{0};
     alignas(kCacheLine) std::atomic<std::uint32_t> itemSignal{0};
@@ -35,7 +37,7 @@ struct ShmQueue::Slot {
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
 
-ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize) {
+ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view name) {
     if (capacity == 0 || capacity > (1u << 24) || slotSize == 0 || slotSize > (1u << 20)) {
         throw ProcessError("ShmQueue needs 1..16M slots of 1 byte..1 MiB (got " + std::to_string(capacity) +
                            " slots of " + std::to_string(slotSize) + " bytes)");
@@ -51,6 +53,11 @@ ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize) {
     for (std::uint64_t i = 0; i < slots; ++i) {
         new (&slot(i)) Slot{{i}, 0, 0};
     }
+    header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
+}
+
+std::uint64_t ShmQueue::traceId() const {
+    return header_->traceId;
 }
 
 void ShmQueue::bind() {
@@ -90,6 +97,10 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     }
     target->size = static_cast<std::uint32_t>(item.size());
     std::memcpy(target->payload(), item.data(), item.size());
+    // Before the item is published: no consumer can take it (and emit QueueGet) before the
+    // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
+    trace::emit(EventType::QueuePut, header_->traceId, item.size());
+    trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
     target->sequence.store(position + 1, std::memory_order_release);
     // A read-modify-write, not a load: it is ordered with the waiter's increment of the same
     // counter, so either the waiter sees our item or we see the waiter (no lost wake-up).
@@ -119,6 +130,7 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
         }
     }
     item.assign(source->payload(), source->payload() + source->size);
+    trace::emit(EventType::QueueGet, header_->traceId, item.size());
     source->sequence.store(position + header_->capacity, std::memory_order_release);
     if (header_->producersWaiting.fetch_add(0, std::memory_order_seq_cst) > 0) {
         header_->roomSignal.fetch_add(1, std::memory_order_release);
@@ -170,10 +182,15 @@ void ShmQueue::putBytes(std::span<const std::uint8_t> item, bool block, Timeout 
         return;
     }
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
+    WaitTrace wait;
+    if (block) {
+        wait.begin(header_->traceId, EventType::QueuePut);
+    }
     if (!spinThenWait([&] { return tryPut(item); }, header_->roomSignal, header_->producersWaiting, deadline,
                       block)) {
         throw QueueFullError("ShmQueue is full (" + std::to_string(header_->capacity) + " slots)");
     }
+    wait.end();
 }
 
 std::vector<std::uint8_t> ShmQueue::getBytes(bool block, Timeout timeout) {
@@ -187,10 +204,15 @@ void ShmQueue::getBytesInto(std::vector<std::uint8_t>& item, bool block, Timeout
         return;
     }
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
+    WaitTrace wait;
+    if (block) {
+        wait.begin(header_->traceId, EventType::QueueGet);
+    }
     if (!spinThenWait([&] { return tryGet(item); }, header_->itemSignal, header_->consumersWaiting, deadline,
                       block)) {
         throw QueueEmptyError("ShmQueue is empty");
     }
+    wait.end();
 }
 
 std::size_t ShmQueue::qsize() const {

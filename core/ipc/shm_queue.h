@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace forkscope {
@@ -24,7 +25,10 @@ namespace forkscope {
 /// to a power of two.
 class ShmQueue {
 public:
-    explicit ShmQueue(std::size_t capacity = 1024, std::size_t slotSize = 256);
+    /// `name` labels it in a trace (kind ShmQueue, capacity = slots); trace::kUntraced ("")
+    /// makes it silent. With no feeder, a put emits QueuePut and QueueFeederWrite itself.
+    explicit ShmQueue(std::size_t capacity = 1024, std::size_t slotSize = 256,
+                      std::string_view name = "shm-queue");
 
     template <class T> void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
         putBytes(tagged::encode(item), block, timeout);
@@ -49,6 +53,8 @@ public:
     [[nodiscard]] bool full() const { return qsize() >= capacity(); }
     [[nodiscard]] std::size_t capacity() const;
     [[nodiscard]] std::size_t slotSize() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_); }
     template <class Archive> void load(Archive& ar) {

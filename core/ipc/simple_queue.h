@@ -1,11 +1,13 @@
 #pragma once
 
 #include "connection.h"
+#include "events/emit.h"
 #include "sync/lock.h"
 #include "tagged_codec.h"
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace forkscope {
@@ -14,7 +16,10 @@ namespace forkscope {
 /// into the pipe itself (so it blocks when the pipe is full), get() reads one item.
 class SimpleQueue {
 public:
-    SimpleQueue();
+    /// `name` labels it in a trace (kind SimpleQueue, capacity = the pipe's size in bytes);
+    /// trace::kUntraced ("") makes it silent. There is no feeder: put() itself emits QueuePut and
+    /// QueueFeederWrite once the item is in the pipe.
+    explicit SimpleQueue(std::string_view name = "simple-queue");
 
     template <class T> void put(const T& item) { putBytes(tagged::encode(item)); }
     template <class T> [[nodiscard]] T get(Timeout timeout = std::nullopt) {
@@ -27,19 +32,22 @@ public:
     void close();
 
     template <class Archive> void save(Archive& ar) const {
-        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock);
+        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock, d_->traceId);
     }
     template <class Archive> void load(Archive& ar) {
         d_ = std::make_shared<State>();
-        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock);
+        ar(d_->reader, d_->writer, d_->readLock, d_->writeLock, d_->traceId);
     }
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const { return d_->traceId; }
 
 private:
     struct State {
         Connection reader;
         Connection writer;
-        Lock readLock;
-        Lock writeLock;
+        Lock readLock{trace::kUntraced};
+        Lock writeLock{trace::kUntraced};
+        std::uint64_t traceId = 0;
     };
     std::shared_ptr<State> d_;
 };

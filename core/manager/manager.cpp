@@ -1,5 +1,6 @@
 #include "manager.h"
 
+#include "events/emit.h"
 #include "manager_address.h"
 #include "manager_errors.h"
 #include "manager_server.h"
@@ -50,6 +51,7 @@ struct Manager::Impl {
     UniqueFd alive; ///< the server exits when this closes (we shut down, or died)
     pid_t ownerPid = 0;
     std::shared_ptr<ProxyConnection> control;
+    std::uint64_t traceId = 0; ///< kind Manager; proxies report their calls with it
 
     void removeFiles() {
         std::error_code ignored;
@@ -96,6 +98,7 @@ Manager Manager::connect(const std::string& address, std::vector<std::uint8_t> a
     impl->key = std::move(authkey);
     impl->options.callTimeout = callTimeout;
     impl->control = std::make_shared<ProxyConnection>(impl->address, impl->key, callTimeout);
+    impl->traceId = trace::objectId(ObjectKind::Manager, "manager-client");
     impl->ownerPid = ::getpid();
     return Manager(std::move(impl));
 }
@@ -204,6 +207,7 @@ void Manager::start() {
         throw;
     }
     d_->control = std::make_shared<ProxyConnection>(d_->address, d_->key, d_->options.callTimeout);
+    d_->traceId = trace::objectId(ObjectKind::Manager, "manager");
     d_->started = true;
 }
 
@@ -291,7 +295,7 @@ Proxy Manager::create(const std::string& typeId, Json args) {
         address = d_->address;
     }
     return Proxy(std::make_shared<ProxyConnection>(address, d_->key, d_->options.callTimeout),
-                 result.at("id").get<std::uint64_t>(), result.at("type").get<std::string>());
+                 result.at("id").get<std::uint64_t>(), result.at("type").get<std::string>(), d_->traceId);
 }
 
 DictProxy Manager::dict(Json initial) {

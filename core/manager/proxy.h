@@ -25,7 +25,10 @@ public:
     using Json = nlohmann::json;
 
     Proxy() = default;
-    Proxy(std::shared_ptr<ProxyConnection> connection, std::uint64_t id, std::string typeId);
+    /// `traceId`: the manager's trace object id, which call() reports ManagerCallBegin/End
+    /// with (0: untraced).
+    Proxy(std::shared_ptr<ProxyConnection> connection, std::uint64_t id, std::string typeId,
+          std::uint64_t traceId = 0);
 
     /// Calls an exposed method with positional arguments (a JSON array), waiting up to the
     /// manager's call timeout for the answer. RemoteError carries a server-side failure.
@@ -51,13 +54,13 @@ public:
 
     template <class Archive> void save(Archive& ar) const {
         checkValid("serialise");
-        ar(connection_->address(), connection_->key(), connection_->callTimeout(), id_, typeId_);
+        ar(connection_->address(), connection_->key(), connection_->callTimeout(), id_, typeId_, traceId_);
     }
     template <class Archive> void load(Archive& ar) {
         std::string address;
         std::vector<std::uint8_t> key;
         double callTimeout = 0;
-        ar(address, key, callTimeout, id_, typeId_);
+        ar(address, key, callTimeout, id_, typeId_, traceId_);
         connection_ = std::make_shared<ProxyConnection>(std::move(address), std::move(key), callTimeout);
     }
 
@@ -66,9 +69,12 @@ protected:
     void expectType(const char* typeId) const;
 
 private:
+    Json traced(const std::string& method, const Json& request, fdio::Timeout wait) const;
+
     std::shared_ptr<ProxyConnection> connection_;
     std::uint64_t id_ = 0;
     std::string typeId_;
+    std::uint64_t traceId_ = 0;
 };
 
 } // namespace forkscope

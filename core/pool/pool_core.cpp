@@ -2,6 +2,8 @@
 // themselves, dispatch and results are in pool_core_workers.cpp.
 #include "pool_core.h"
 
+#include "events/emit.h"
+#include "events/wait_trace.h"
 #include "pool_errors.h"
 #include "process/errors.h"
 
@@ -83,7 +85,8 @@ int pollMilliseconds(std::optional<std::chrono::steady_clock::time_point> deadli
 
 PoolCore::PoolCore(PoolConfig config)
     : config_(std::move(config)), name_("Pool-" + std::to_string(++g_poolCounter)), creatorPid_(currentPid()),
-      wakeDriver_(makeEventFd()), wakeWatcher_(makeEventFd()), epoll_(makeEpoll(wakeDriver_.get())) {
+      traceId_(trace::objectId(ObjectKind::Pool, name_, config_.processes)), wakeDriver_(makeEventFd()),
+      wakeWatcher_(makeEventFd()), epoll_(makeEpoll(wakeDriver_.get())) {
     if (config_.processes < 1) {
         throw ProcessError("a pool needs at least 1 process (got " + std::to_string(config_.processes) + ")");
     }
@@ -205,10 +208,14 @@ bool PoolCore::waitUntil(const std::function<bool()>& done, fdio::Timeout timeou
             core.cv_.notify_all();
         }
     } leave{*this};
+    // A caller that has to wait for a result says so (Blocked(pool, PoolTaskFinished)).
+    WaitTrace wait;
     for (;;) {
         if (done()) {
+            wait.end();
             return true;
         }
+        wait.begin(traceId_, EventType::PoolTaskFinished);
         if (interrupted_.exchange(false)) {
             throw KeyboardInterrupt("interrupted while waiting for " + name_);
         }

@@ -136,6 +136,9 @@ private:
     PoolConfig config_;
     std::string name_;
     const pid_t creatorPid_;
+    /// The pool's trace object id (kind Pool, capacity = processes); workers get it in their
+    /// configuration and emit PoolTaskStarted/Finished with it.
+    const std::uint64_t traceId_;
     std::atomic<std::uint64_t> jobCounter_{0};
 
     mutable std::mutex mutex_;

@@ -1,4 +1,5 @@
 // PoolCore: the workers (start, replace, death), dispatch of chunks and their results.
+#include "events/emit.h"
 #include "pool_core.h"
 #include "pool_errors.h"
 #include "pool_worker.h"
@@ -35,6 +36,7 @@ void PoolCore::startWorker() {
     workerConfig.socket = FdHandle(childEnd.get());
     workerConfig.maxTasks = config_.maxTasksPerChild;
     workerConfig.acceptClosures = startMethod() == StartMethod::Fork;
+    workerConfig.traceId = traceId_;
     if (config_.initializer && !config_.initializer->isClosure()) {
         workerConfig.initializer = config_.initializer->registeredName();
     }
@@ -146,6 +148,8 @@ void PoolCore::maintain() {
         while (workers_.size() < config_.processes) {
             startWorker();
             ++workerReplacements_;
+            trace::emit(EventType::PoolWorkerReplaced, traceId_,
+                        static_cast<std::uint64_t>(workers_.back()->pid));
             changed = true;
         }
     }
@@ -227,6 +231,7 @@ void PoolCore::sendChunk(Worker& worker, const std::shared_ptr<PoolJob>& job, st
         putRaw(out, static_cast<std::uint32_t>(end - begin));
         job->encodeChunk(begin, end, out);
         finishFrame(out, frame);
+        trace::emit(EventType::PoolTaskQueued, traceId_, chunkSeq_);
     } catch (const std::exception& e) {
         out.resize(rollback);
         finishJob(job, std::make_exception_ptr(SerializationError(

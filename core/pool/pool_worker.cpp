@@ -1,5 +1,6 @@
 #include "pool_worker.h"
 
+#include "events/emit.h"
 #include "pool_task_registry.h"
 #include "worker_channel.h"
 
@@ -48,7 +49,10 @@ void runChunk(const PoolWorkerConfig& config, WireReader& reader, Bytes& out) {
     putRaw(out, seq);
     const std::size_t status = out.size();
     out.push_back(1);
+    // Task id in the trace: the chunk's sequence number (one chunk of a map() is one task).
+    trace::emit(EventType::PoolTaskStarted, config.traceId, seq);
     const bool ok = invoker != nullptr && invoker(closure.data(), reader.rest(), count, out, failure);
+    trace::emit(EventType::PoolTaskFinished, config.traceId, seq);
     if (!ok) {
         out.resize(status);
         out.push_back(0);

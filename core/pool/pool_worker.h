@@ -29,9 +29,10 @@ struct PoolWorkerConfig {
     std::string initializer;     ///< registered name (spawn, forkserver); empty: none or a closure
     std::uint64_t maxTasks = 0;  ///< maxtasksperchild; 0: unlimited
     bool acceptClosures = false; ///< only a fork worker shares the parent's code addresses
+    std::uint64_t traceId = 0;   ///< the pool's trace object id (PoolTaskStarted/Finished)
 
     template <class Archive> void serialize(Archive& ar) {
-        ar(socket, initializer, maxTasks, acceptClosures);
+        ar(socket, initializer, maxTasks, acceptClosures, traceId);
     }
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "errors.h"
+#include "events/emit.h"
 #include "fd_table.h"
 #include "type_name.h"
 
@@ -132,12 +133,16 @@ public:
                 throwTypeMismatch(index, arg.typeId, typeName<T>());
             }
             if constexpr (detail::isCerealSerializable<T>) {
-                auto value = std::make_shared<T>();
-                std::istringstream in(arg.blob);
-                FdTable::Scope scope(fds_);
-                cereal::BinaryInputArchive archive(in);
-                archive(*value);
-                decoded_[index] = std::move(value);
+                // The default-constructed placeholder (and whatever cereal constructs while
+                // loading) is overwritten by the handle that arrived: it registers no trace object.
+                decoded_[index] = trace::withoutRegistration([&] {
+                    auto value = std::make_shared<T>();
+                    std::istringstream in(arg.blob);
+                    FdTable::Scope scope(fds_);
+                    cereal::BinaryInputArchive archive(in);
+                    archive(*value);
+                    return value;
+                });
             } else {
                 throwTypeMismatch(index, arg.typeId, typeName<T>() + " (not serialisable)");
             }

@@ -8,12 +8,12 @@
 #include "report_record.h"
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
-#include "sync/event.h"
 #include "sync/lock.h"
 #include "sync/rlock.h"
 #include "sync/robust_lock.h"
 #include "sync/semaphore.h"
 #include "sync/shared_value.h"
+#include "sync/sync_event.h"
 #include "thread_mutex.h"
 
 #include <chrono>
@@ -290,12 +290,12 @@ void ActionInterpreter::perform(const Action& action) {
     } else if (verb == "recv") {
         (void)objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).recvBytes();
     } else if (verb == "set") {
-        objects_.get<Event>(object).set();
+        objects_.get<SyncEvent>(object).set();
     } else if (verb == "wait") {
         const Timeout timeout = timeoutOf(integer(action, "timeout_ms", -1));
         if (objects_.kindOf(object) == "barrier") {
             (void)objects_.get<Barrier>(object).wait(timeout);
-        } else if (!objects_.get<Event>(object).wait(timeout)) {
+        } else if (!objects_.get<SyncEvent>(object).wait(timeout)) {
             throw TimeoutError("event '" + object + "' was not set in time");
         }
     } else if (verb == "increment") {

@@ -9,12 +9,12 @@
 #include "pipe_ends.h"
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
-#include "sync/event.h"
 #include "sync/lock.h"
 #include "sync/rlock.h"
 #include "sync/robust_lock.h"
 #include "sync/semaphore.h"
 #include "sync/shared_value.h"
+#include "sync/sync_event.h"
 #include "thread_mutex.h"
 
 #include <functional>
@@ -54,30 +54,31 @@ template <class T> KindBinding bind(std::function<T(const ObjectSpec&, const Par
 const std::map<std::string, KindBinding>& bindings() {
     static const std::map<std::string, KindBinding> table = {
         {"queue", bind<Queue>([](const ObjectSpec& s, const ParameterValues& p) {
-             return Queue(static_cast<std::size_t>(intOption(s, "maxsize", 0, p)));
+             return Queue(static_cast<std::size_t>(intOption(s, "maxsize", 0, p)), s.name);
          })},
         {"joinable-queue", bind<JoinableQueue>([](const ObjectSpec& s, const ParameterValues& p) {
-             return JoinableQueue(static_cast<std::size_t>(intOption(s, "maxsize", 0, p)));
+             return JoinableQueue(static_cast<std::size_t>(intOption(s, "maxsize", 0, p)), s.name);
          })},
         {"simple-queue",
-         bind<SimpleQueue>([](const ObjectSpec&, const ParameterValues&) { return SimpleQueue(); })},
+         bind<SimpleQueue>([](const ObjectSpec& s, const ParameterValues&) { return SimpleQueue(s.name); })},
         {"pipe", bind<PipeEnds>([](const ObjectSpec& s, const ParameterValues& p) {
-             auto [a, b] = makePipe(boolOption(s, "duplex", true, p));
+             auto [a, b] = makePipe(boolOption(s, "duplex", true, p), s.name);
              return PipeEnds{std::move(a), std::move(b)};
          })},
-        {"lock", bind<Lock>([](const ObjectSpec&, const ParameterValues&) { return Lock(); })},
-        {"rlock", bind<RLock>([](const ObjectSpec&, const ParameterValues&) { return RLock(); })},
+        {"lock", bind<Lock>([](const ObjectSpec& s, const ParameterValues&) { return Lock(s.name); })},
+        {"rlock", bind<RLock>([](const ObjectSpec& s, const ParameterValues&) { return RLock(s.name); })},
         {"robust-lock",
-         bind<RobustLock>([](const ObjectSpec&, const ParameterValues&) { return RobustLock(); })},
+         bind<RobustLock>([](const ObjectSpec& s, const ParameterValues&) { return RobustLock(s.name); })},
         {"semaphore", bind<Semaphore>([](const ObjectSpec& s, const ParameterValues& p) {
-             return Semaphore(static_cast<std::uint32_t>(intOption(s, "value", 1, p)));
+             return Semaphore(static_cast<std::uint32_t>(intOption(s, "value", 1, p)), s.name);
          })},
         {"bounded-semaphore", bind<BoundedSemaphore>([](const ObjectSpec& s, const ParameterValues& p) {
-             return BoundedSemaphore(static_cast<std::uint32_t>(intOption(s, "value", 1, p)));
+             return BoundedSemaphore(static_cast<std::uint32_t>(intOption(s, "value", 1, p)), s.name);
          })},
-        {"event", bind<Event>([](const ObjectSpec&, const ParameterValues&) { return Event(); })},
+        {"event",
+         bind<SyncEvent>([](const ObjectSpec& s, const ParameterValues&) { return SyncEvent(s.name); })},
         {"barrier", bind<Barrier>([](const ObjectSpec& s, const ParameterValues& p) {
-             return Barrier(static_cast<int>(intOption(s, "parties", 1, p)));
+             return Barrier(static_cast<int>(intOption(s, "parties", 1, p)), {}, std::nullopt, s.name);
          })},
         {"value", bind<Value<std::int64_t>>([](const ObjectSpec& s, const ParameterValues& p) {
              return Value<std::int64_t>(0, boolOption(s, "lock", true, p));

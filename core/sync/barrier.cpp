@@ -1,5 +1,6 @@
 #include "barrier.h"
 
+#include "events/emit.h"
 #include "process/errors.h"
 
 #include <boost/interprocess/sync/interprocess_mutex.hpp>
@@ -27,6 +28,8 @@ struct Barrier::State {
     int state = kFilling;
     bool hasTimeout;
     double timeout;
+    std::uint64_t generation = 0; ///< generations passed, for BarrierPass
+    std::uint64_t traceId = 0;    ///< written once by the creator, before any other process sees it
     State(int p, Timeout t) : parties(p), hasTimeout(t.has_value()), timeout(t.value_or(0)) {}
 };
 
@@ -60,7 +63,7 @@ private:
     State& s_;
 };
 
-Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout)
+Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout, std::string_view name)
     : action_(std::make_shared<std::function<void()>>(std::move(action))) {
     if (parties < 1) {
         throw ProcessError("Barrier(" + std::to_string(parties) +
@@ -69,6 +72,7 @@ Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout)
     auto [region, state] = SharedRegion::make<State>("forkscope-barrier", parties, timeout);
     region_ = std::move(region);
     state_ = state;
+    state_->traceId = trace::objectId(ObjectKind::Barrier, name, static_cast<std::uint64_t>(parties));
 }
 
 void Barrier::bind() {
@@ -88,6 +92,7 @@ int Barrier::wait(Timeout timeout) {
         throw BrokenBarrierError("Barrier.wait(): the barrier is broken (aborted or a wait timed out)");
     }
     const int index = state_->count++;
+    const std::uint64_t id = state_->traceId;
     const auto leaveGeneration = [&] {
         // Python's _exit: the last to leave lets the next generation in.
         --state_->count;
@@ -103,19 +108,24 @@ int Barrier::wait(Timeout timeout) {
             }
         } catch (...) {
             state_->state = kBroken;
+            trace::emit(EventType::BarrierBroken, id);
             guard.notifyAll();
             leaveGeneration();
             throw;
         }
         state_->state = kDraining;
+        trace::emit(EventType::BarrierPass, id, ++state_->generation);
         guard.notifyAll();
         leaveGeneration();
         return index;
     }
     const Deadline deadline = Deadline::after(timeout);
+    trace::emit(EventType::BarrierWait, id, static_cast<std::uint64_t>(index));
     while (state_->state == kFilling) {
         if (!guard.waitForChange(deadline) && state_->state == kFilling) {
             state_->state = kBroken;
+            trace::emit(EventType::BarrierBroken, id);
+            trace::emit(EventType::Running, id, 1);
             guard.notifyAll();
             leaveGeneration();
             throw BrokenBarrierError("Barrier.wait(): timed out after " +
@@ -126,6 +136,7 @@ int Barrier::wait(Timeout timeout) {
     }
     if (state_->state < 0) {
         const bool wasReset = state_->state == kResetting;
+        trace::emit(EventType::Running, id, 1);
         leaveGeneration();
         throw BrokenBarrierError(wasReset ? "Barrier.wait(): the barrier was reset while waiting"
                                           : "Barrier.wait(): the barrier was broken while waiting");
@@ -149,7 +160,12 @@ void Barrier::reset() {
 void Barrier::abort() {
     Guard guard(*state_);
     state_->state = kBroken;
+    trace::emit(EventType::BarrierBroken, state_->traceId);
     guard.notifyAll();
+}
+
+std::uint64_t Barrier::traceId() const {
+    return state_->traceId;
 }
 
 int Barrier::parties() const {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 
 namespace forkscope {
 
@@ -25,7 +26,9 @@ class Barrier {
 public:
     /// A one-party barrier (what a child default-constructs before receiving one).
     Barrier() : Barrier(1) {}
-    explicit Barrier(int parties, std::function<void()> action = {}, Timeout timeout = std::nullopt);
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit Barrier(int parties, std::function<void()> action = {}, Timeout timeout = std::nullopt,
+                     std::string_view name = "barrier");
 
     /// Waits for all parties; timeout defaults to the one given at construction.
     int wait(Timeout timeout = std::nullopt);
@@ -35,6 +38,8 @@ public:
     [[nodiscard]] int parties() const;
     [[nodiscard]] int nWaiting() const;
     [[nodiscard]] bool broken() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const {
         if (action_ && *action_) {

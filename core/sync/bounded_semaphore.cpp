@@ -13,6 +13,7 @@ std::uint32_t checkedBound(std::uint32_t value) {
 }
 } // namespace
 
-BoundedSemaphore::BoundedSemaphore(std::uint32_t value) : Semaphore(value, checkedBound(value)) {}
+BoundedSemaphore::BoundedSemaphore(std::uint32_t value, std::string_view name)
+    : Semaphore(value, checkedBound(value), name) {}
 
 } // namespace forkscope

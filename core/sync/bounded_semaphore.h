@@ -8,7 +8,8 @@ namespace forkscope {
 /// release() above it throws ProcessError and leaves the value unchanged.
 class BoundedSemaphore : public Semaphore {
 public:
-    explicit BoundedSemaphore(std::uint32_t value = 1);
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit BoundedSemaphore(std::uint32_t value = 1, std::string_view name = "bounded-semaphore");
 };
 
 } // namespace forkscope

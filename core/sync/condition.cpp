@@ -1,5 +1,6 @@
 #include "condition.h"
 
+#include "events/emit.h"
 #include "owner_record.h"
 #include "process/errors.h"
 
@@ -10,24 +11,26 @@ namespace forkscope {
 struct Condition::State {
     std::atomic<std::uint32_t> sequence{0}; ///< bumped by every notify; waiters sleep on it
     std::atomic<std::uint32_t> waiters{0};  ///< lets notify skip the wake syscall when nobody sleeps
+    std::uint64_t traceId = 0;              ///< written once by the creator, before any other process sees it
 };
 
-Condition::Condition() {
-    create();
+Condition::Condition(std::string_view name) {
+    create(name);
 }
 
-Condition::Condition(Lock lock) : lock_(std::move(lock)) {
-    create();
+Condition::Condition(Lock lock, std::string_view name) : lock_(std::move(lock)) {
+    create(name);
 }
 
-Condition::Condition(RLock lock) : lock_(std::move(lock)) {
-    create();
+Condition::Condition(RLock lock, std::string_view name) : lock_(std::move(lock)) {
+    create(name);
 }
 
-void Condition::create() {
+void Condition::create(std::string_view name) {
     auto [region, state] = SharedRegion::make<State>("forkscope-condition");
     region_ = std::move(region);
     state_ = state;
+    state_->traceId = trace::objectId(ObjectKind::Condition, name);
 }
 
 void Condition::bind() {
@@ -57,6 +60,8 @@ bool Condition::wait(Timeout timeout) {
     const std::uint32_t seen = state_->sequence.load();
     state_->waiters.fetch_add(1);
     const std::uint32_t saved = std::visit([](auto& lock) { return lock.releaseForWait(); }, lock_);
+    const std::uint64_t id = state_->traceId;
+    trace::emit(EventType::ConditionWait, id);
     const Deadline deadline = Deadline::after(timeout);
     bool notified = false;
     for (;;) {
@@ -71,20 +76,27 @@ bool Condition::wait(Timeout timeout) {
     }
     state_->waiters.fetch_sub(1);
     std::visit([saved](auto& lock) { lock.reacquireAfterWait(saved); }, lock_);
+    trace::emit(EventType::ConditionWake, id, notified ? 0 : 1);
     return notified;
 }
 
 void Condition::notify(int n) {
     checkHeld("notify()");
     state_->sequence.fetch_add(1);
+    trace::emit(EventType::ConditionNotify, state_->traceId, n > 0 ? static_cast<std::uint64_t>(n) : 0);
     if (n > 0 && state_->waiters.load() > 0) {
         futexWake(state_->sequence, n);
     }
 }
 
+std::uint64_t Condition::traceId() const {
+    return state_->traceId;
+}
+
 void Condition::notifyAll() {
     checkHeld("notifyAll()");
     state_->sequence.fetch_add(1);
+    trace::emit(EventType::ConditionNotify, state_->traceId, state_->waiters.load());
     if (state_->waiters.load() > 0) {
         futexWake(state_->sequence, INT_MAX);
     }

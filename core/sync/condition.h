@@ -6,6 +6,7 @@
 #include "shared_region.h"
 
 #include <cereal/types/variant.hpp>
+#include <string_view>
 #include <variant>
 
 namespace forkscope {
@@ -24,9 +25,11 @@ namespace forkscope {
 /// wait(), waitFor() and notify*() without holding the lock throw ProcessError.
 class Condition {
 public:
-    Condition();
-    explicit Condition(Lock lock);
-    explicit Condition(RLock lock);
+    /// `name` labels it in a trace; trace::kUntraced ("") makes the condition itself silent
+    /// (its lock emits according to its own name).
+    explicit Condition(std::string_view name = "condition");
+    explicit Condition(Lock lock, std::string_view name = "condition");
+    explicit Condition(RLock lock, std::string_view name = "condition");
 
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
     void release();
@@ -50,6 +53,8 @@ public:
     }
     void notify(int n = 1);
     void notifyAll();
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_, lock_); }
     template <class Archive> void load(Archive& ar) {
@@ -59,7 +64,7 @@ public:
 
 private:
     struct State;
-    void create();
+    void create(std::string_view name);
     void bind();
     void checkHeld(const char* operation) const;
     SharedRegion region_;

@@ -4,6 +4,7 @@
 #include "shared_region.h"
 
 #include <cstdint>
+#include <string_view>
 #include <sys/types.h>
 
 namespace forkscope {
@@ -19,8 +20,9 @@ namespace forkscope {
 /// mutex may only be unlocked by its owner.
 class Lock {
 public:
-    /// A new, unlocked lock.
-    Lock();
+    /// A new, unlocked lock. `name` labels it in a trace; trace::kUntraced ("") makes it a
+    /// silent building block of another primitive (no events).
+    explicit Lock(std::string_view name = "lock");
 
     /// Python's acquire(block=True, timeout=None): true when the lock was acquired. Blocking
     /// forever on a lock the caller already holds throws ProcessError (it could never return).
@@ -39,6 +41,8 @@ public:
     /// The lock is held by a process that has ended (zombie included): nobody will release it.
     [[nodiscard]] bool isAbandoned() const;
     [[nodiscard]] bool heldByCaller() const;
+    /// The trace object id (the same in every process that holds the lock), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     /// For Condition: releases the lock (the caller holds it) and returns what to restore.
     std::uint32_t releaseForWait();

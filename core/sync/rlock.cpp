@@ -1,5 +1,7 @@
 #include "rlock.h"
 
+#include "events/emit.h"
+#include "lock_tracing.h"
 #include "owner_record.h"
 #include "process/errors.h"
 #include "timed_mutex_lock.h"
@@ -9,13 +11,15 @@ namespace forkscope {
 struct RLock::State {
     boost::interprocess::interprocess_mutex mutex;
     OwnerRecord owner;
-    std::uint32_t count = 0; ///< only read and written by the holder, under the mutex
+    std::uint32_t count = 0;   ///< only read and written by the holder, under the mutex
+    std::uint64_t traceId = 0; ///< written once by the creator, before any other process sees it
 };
 
-RLock::RLock() {
+RLock::RLock(std::string_view name) {
     auto [region, state] = SharedRegion::make<State>("forkscope-rlock");
     region_ = std::move(region);
     state_ = state;
+    state_->traceId = trace::objectId(ObjectKind::RLock, name, 1);
 }
 
 void RLock::bind() {
@@ -23,15 +27,20 @@ void RLock::bind() {
 }
 
 bool RLock::acquire(bool block, Timeout timeout) {
+    const std::uint64_t id = state_->traceId;
     if (state_->owner.heldByCaller()) {
         ++state_->count;
+        trace::emit(EventType::LockAcquire, id, state_->count);
         return true;
     }
-    if (!lockInterprocessMutex(state_->mutex, block, timeout)) {
+    if (!acquireTraced(
+            id, state_->owner, block, timeout, [&] { return state_->mutex.try_lock(); },
+            [&] { return lockInterprocessMutex(state_->mutex, true, timeout); })) {
         return false;
     }
     state_->owner.claim();
     state_->count = 1;
+    trace::emit(EventType::LockAcquire, id, 1);
     return true;
 }
 
@@ -50,6 +59,8 @@ void RLock::checkHeld(const char* operation) const {
 
 void RLock::release() {
     checkHeld("release()");
+    // Emitted while still holding (see Lock::release).
+    trace::emit(EventType::LockRelease, state_->traceId, state_->count - 1);
     if (--state_->count == 0) {
         state_->owner.clear();
         state_->mutex.unlock();
@@ -79,6 +90,7 @@ std::uint32_t RLock::recursionCount() const {
 std::uint32_t RLock::releaseForWait() {
     checkHeld("release() for a Condition wait");
     const std::uint32_t saved = state_->count;
+    trace::emit(EventType::LockRelease, state_->traceId, 0);
     state_->count = 0;
     state_->owner.clear();
     state_->mutex.unlock();
@@ -86,9 +98,20 @@ std::uint32_t RLock::releaseForWait() {
 }
 
 void RLock::reacquireAfterWait(std::uint32_t saved) {
-    state_->mutex.lock();
+    const std::uint64_t id = state_->traceId;
+    acquireTraced(
+        id, state_->owner, true, std::nullopt, [&] { return state_->mutex.try_lock(); },
+        [&] {
+            state_->mutex.lock();
+            return true;
+        });
     state_->owner.claim();
     state_->count = saved;
+    trace::emit(EventType::LockAcquire, id, saved);
+}
+
+std::uint64_t RLock::traceId() const {
+    return state_->traceId;
 }
 
 } // namespace forkscope

@@ -4,6 +4,7 @@
 #include "shared_region.h"
 
 #include <cstdint>
+#include <string_view>
 #include <sys/types.h>
 
 namespace forkscope {
@@ -16,7 +17,8 @@ namespace forkscope {
 /// at once and restore them afterwards, and the Boost type does not expose its count.
 class RLock {
 public:
-    RLock();
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit RLock(std::string_view name = "rlock");
 
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
     /// Throws ProcessError when the lock is not held, or held by another thread or process.
@@ -30,6 +32,8 @@ public:
     [[nodiscard]] pid_t ownerTid() const;
     [[nodiscard]] bool isAbandoned() const;
     [[nodiscard]] bool heldByCaller() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
     /// How many times the caller holds the lock (0 if it does not).
     [[nodiscard]] std::uint32_t recursionCount() const;
 

@@ -1,5 +1,7 @@
 #include "robust_lock.h"
 
+#include "events/emit.h"
+#include "lock_tracing.h"
 #include "owner_record.h"
 #include "process/errors.h"
 
@@ -13,6 +15,7 @@ namespace forkscope {
 struct RobustLock::State {
     pthread_mutex_t mutex;
     OwnerRecord owner;
+    std::uint64_t traceId = 0; ///< written once by the creator, before any other process sees it
 
     State() {
         pthread_mutexattr_t attr;
@@ -27,10 +30,11 @@ struct RobustLock::State {
     }
 };
 
-RobustLock::RobustLock() {
+RobustLock::RobustLock(std::string_view name) {
     auto [region, state] = SharedRegion::make<State>("forkscope-robust-lock");
     region_ = std::move(region);
     state_ = state;
+    state_->traceId = trace::objectId(ObjectKind::RobustLock, name, 1);
 }
 
 void RobustLock::bind() {
@@ -38,12 +42,16 @@ void RobustLock::bind() {
 }
 
 bool RobustLock::acquire(bool block, Timeout timeout) {
-    int rc = 0;
-    if (!block || (timeout && *timeout <= 0)) {
-        rc = ::pthread_mutex_trylock(&state_->mutex);
-    } else if (!timeout) {
+    const std::uint64_t id = state_->traceId;
+    // A try first in every case: only when it fails does the caller wait (and say so).
+    int rc = ::pthread_mutex_trylock(&state_->mutex);
+    const bool mayWait = block && !(timeout && *timeout <= 0);
+    if (rc == EBUSY && mayWait) {
+        traceLockWait(id, state_->owner);
+    }
+    if (rc == EBUSY && mayWait && !timeout) {
         rc = ::pthread_mutex_lock(&state_->mutex);
-    } else if (rc = ::pthread_mutex_trylock(&state_->mutex); rc == EBUSY) {
+    } else if (rc == EBUSY && mayWait) {
         // Try first, then pthread_mutex_timedlock (CLOCK_REALTIME) rather than
         // pthread_mutex_clocklock (CLOCK_MONOTONIC): ThreadSanitizer (GCC 12) does not intercept
         // clocklock, nor model EOWNERDEAD from timedlock, and would then report our unlock as an
@@ -61,6 +69,9 @@ bool RobustLock::acquire(bool block, Timeout timeout) {
         rc = ::pthread_mutex_timedlock(&state_->mutex, &until);
     }
     if (rc == EBUSY || rc == ETIMEDOUT) {
+        if (mayWait) {
+            trace::emit(EventType::Running, id, 1);
+        }
         return false;
     }
     recovered_ = false;
@@ -69,6 +80,7 @@ bool RobustLock::acquire(bool block, Timeout timeout) {
         // We hold the mutex; mark it consistent so it stays usable after our release.
         deadOwner_ = state_->owner.pid();
         recovered_ = true;
+        trace::emit(EventType::LockAbandoned, id, static_cast<std::uint64_t>(deadOwner_));
         const int consistent = ::pthread_mutex_consistent(&state_->mutex);
         if (consistent != 0) {
             throw OsError("pthread_mutex_consistent after the holder of a RobustLock died", consistent);
@@ -77,6 +89,7 @@ bool RobustLock::acquire(bool block, Timeout timeout) {
         throw OsError("RobustLock.acquire() by " + describeCaller(), rc);
     }
     state_->owner.claim();
+    trace::emit(EventType::LockAcquire, id, 1);
     return true;
 }
 
@@ -85,6 +98,8 @@ void RobustLock::release() {
         throw ProcessError("RobustLock.release() by " + describeCaller() + ": the lock is held by " +
                            state_->owner.describe());
     }
+    // Emitted while still holding (see Lock::release).
+    trace::emit(EventType::LockRelease, state_->traceId, 0);
     state_->owner.clear();
     const int rc = ::pthread_mutex_unlock(&state_->mutex);
     if (rc != 0) {
@@ -98,6 +113,10 @@ pid_t RobustLock::ownerPid() const {
 
 bool RobustLock::isAbandoned() const {
     return state_->owner.abandoned();
+}
+
+std::uint64_t RobustLock::traceId() const {
+    return state_->traceId;
 }
 
 bool RobustLock::heldByCaller() const {

@@ -3,6 +3,8 @@
 #include "futex.h"
 #include "shared_region.h"
 
+#include <cstdint>
+#include <string_view>
 #include <sys/types.h>
 
 namespace forkscope {
@@ -17,7 +19,8 @@ namespace forkscope {
 /// (pthread_mutexattr_setrobust / EOWNERDEAD / pthread_mutex_consistent).
 class RobustLock {
 public:
-    RobustLock();
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit RobustLock(std::string_view name = "robust-lock");
 
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
     void release();
@@ -34,6 +37,8 @@ public:
     [[nodiscard]] pid_t ownerPid() const;
     [[nodiscard]] bool isAbandoned() const;
     [[nodiscard]] bool heldByCaller() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_); }
     template <class Archive> void load(Archive& ar) {

@@ -4,6 +4,7 @@
 #include "shared_region.h"
 
 #include <cstdint>
+#include <string_view>
 
 namespace forkscope {
 
@@ -15,13 +16,16 @@ namespace forkscope {
 /// our own counter makes the bound exact. release() never blocks, even if a waiter died.
 class Semaphore {
 public:
-    explicit Semaphore(std::uint32_t value = 1);
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit Semaphore(std::uint32_t value = 1, std::string_view name = "semaphore");
 
     /// Python's acquire(block=True, timeout=None).
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
     void release(std::uint32_t n = 1);
     /// The current value (Python's get_value()); a snapshot.
     [[nodiscard]] std::uint32_t getValue() const;
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     void lock() { acquire(); }
     bool try_lock() { return acquire(false); }
@@ -35,7 +39,7 @@ public:
 
 protected:
     /// maxValue 0: unbounded.
-    Semaphore(std::uint32_t value, std::uint32_t maxValue);
+    Semaphore(std::uint32_t value, std::uint32_t maxValue, std::string_view name);
 
 private:
     struct State;

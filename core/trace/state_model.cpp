@@ -218,9 +218,12 @@ ApplyEffect StateModel::apply(const Event& e, std::uint64_t seq) {
         unblock(e.pid, e.object, e.ts); // a put that had blocked on a full queue goes on
         break;
     case EventType::QueueGet: {
+        // Not clamped at 0: a consumer's QueueGet can reach the trace a few microseconds before
+        // the QueueFeederWrite of the bytes it read (the feeder emits after its write returns).
+        // Counting exactly makes the balance right again with the writer's event; a view clamps.
         QueueState& q = state_.queues[e.object];
-        q.depth = std::max<std::int64_t>(0, q.depth - 1);
-        q.pipeBytes = std::max<std::int64_t>(0, q.pipeBytes - e.signedArg());
+        q.depth -= 1;
+        q.pipeBytes -= e.signedArg();
         unblock(e.pid, e.object, e.ts);
         break;
     }
@@ -239,7 +242,8 @@ ApplyEffect StateModel::apply(const Event& e, std::uint64_t seq) {
         break;
     case EventType::PipeRecv: {
         PipeState& p = state_.pipes[e.object];
-        p.bytes = std::max<std::int64_t>(0, p.bytes - e.signedArg());
+        p.bytes -= e.signedArg(); // not clamped, for the same reason as QueueGet
+
         unblock(e.pid, e.object, e.ts);
         break;
     }

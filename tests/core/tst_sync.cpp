@@ -8,12 +8,12 @@
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
 #include "sync/condition.h"
-#include "sync/event.h"
 #include "sync/lock.h"
 #include "sync/rlock.h"
 #include "sync/robust_lock.h"
 #include "sync/semaphore.h"
 #include "sync/shared_value.h"
+#include "sync/sync_event.h"
 #include "test_main.h"
 
 #include <chrono>
@@ -125,7 +125,7 @@ FORKSCOPE_TASK(notifyWithoutLock);
 /// Says "waiting" on arg 1, then waits for the Event (arg 0).
 void waitEvent(TaskArgs& args) {
     sendByte(args.get<FdHandle>(1).fd());
-    exitProcess(args.get<Event>(0).wait(10.0) ? 0 : 3);
+    exitProcess(args.get<SyncEvent>(0).wait(10.0) ? 0 : 3);
 }
 FORKSCOPE_TASK(waitEvent);
 
@@ -334,7 +334,7 @@ private Q_SLOTS:
 
     void eventAcrossProcesses_data() { addStartMethodRows(); }
     void eventAcrossProcesses() {
-        Event event;
+        SyncEvent event;
         QVERIFY(!event.isSet());
         QVERIFY(!event.wait(0.05));
         TestPipe waiting;
@@ -353,7 +353,7 @@ private Q_SLOTS:
 
     void eventSetAfterWaiterKilled_data() { addStartMethodRows(); }
     void eventSetAfterWaiterKilled() {
-        Event event;
+        SyncEvent event;
         TestPipe waiting;
         Process victim = rowContext().process(&waitEvent, {event, waiting.writeHandle()});
         victim.start();

@@ -3,6 +3,9 @@
 #include "futex.h"
 #include "shared_region.h"
 
+#include <cstdint>
+#include <string_view>
+
 namespace forkscope {
 
 /// A flag processes can wait for (Python's multiprocessing.Event).
@@ -10,15 +13,18 @@ namespace forkscope {
 /// One futex word and no lock: set() is a store and a futex wake, so it never blocks, even when
 /// a waiter was killed in the middle of wait() (Python's Event, built on a Condition, can hang
 /// in that case, and so can one built on a process-shared pthread condition variable).
-class Event {
+class SyncEvent {
 public:
-    Event();
+    /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
+    explicit SyncEvent(std::string_view name = "event");
 
     void set();
     void clear();
     [[nodiscard]] bool isSet() const;
     /// Waits until set or the timeout; returns the flag (false on timeout), like Python.
     bool wait(Timeout timeout = std::nullopt);
+    /// The trace object id (the same in every process), 0 when untraced.
+    [[nodiscard]] std::uint64_t traceId() const;
 
     template <class Archive> void save(Archive& ar) const { ar(region_); }
     template <class Archive> void load(Archive& ar) {
