@@ -5,12 +5,14 @@ set(CPACK_PACKAGE_NAME forkscope)
 set(CPACK_PACKAGE_VENDOR "Forkscope")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "See how Python-style multiprocessing behaves, with real processes")
+# Lines of at most 80 characters (Debian policy; lintian checks it).
 set(CPACK_PACKAGE_DESCRIPTION
-    "Forkscope reproduces Python's multiprocessing (Process, Queue, Pipe, Lock, Pool, Manager, shared\n\
-memory) with real processes under the fork, spawn and forkserver start methods, records what\n\
-every process does and shows it. Its scenario library turns each of Python's programming\n\
-guidelines into a run that deadlocks, leaks or races, and its fixed variant that does not.\n\
-forkscope-cli runs, records, replays and measures the scenarios without a display.")
+    "Forkscope reproduces Python's multiprocessing (Process, Queue, Pipe, Lock,\n\
+Pool, Manager, shared memory) with real processes under the fork, spawn and\n\
+forkserver start methods, records what every process does and shows it.\n\
+Its scenario library turns each of Python's programming guidelines into a\n\
+run that deadlocks, leaks or races, next to its fixed variant.\n\
+forkscope-cli runs, records, replays and measures scenarios without a display.")
 # The maintainer field of the .deb: the project's commit identity unless a packager sets their own.
 set(FORKSCOPE_MAINTAINER "Forkscope maintainers <maintainers@users.noreply.b-seed-c5567de6.example>"
     CACHE STRING "Maintainer of the .deb (Name <email>)")

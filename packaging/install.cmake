@@ -5,7 +5,7 @@
 #   share/forkscope/scenarios/*.json, share/forkscope/scenario.schema.json
 #   share/applications/io.forkscope.Forkscope.desktop, share/metainfo/io.forkscope.Forkscope.metainfo.xml
 #   share/icons/hicolor/{scalable,48x48,128x128,256x256}/apps/io.forkscope.Forkscope.{svg,png}
-#   share/man/man1/forkscope-cli.1
+#   share/man/man1/forkscope-cli.1.gz, share/doc/forkscope/{changelog.gz,copyright}
 
 set(FORKSCOPE_APP_ID io.forkscope.Forkscope)
 set(FORKSCOPE_RESOURCES ${PROJECT_SOURCE_DIR}/resources)
@@ -22,7 +22,27 @@ if(IS_DIRECTORY ${FORKSCOPE_RESOURCES}/scenarios)
 endif()
 install(FILES ${FORKSCOPE_RESOURCES}/scenario.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/forkscope)
 
-install(FILES ${PROJECT_SOURCE_DIR}/packaging/forkscope-cli.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+# Debian policy: man pages and the changelog are installed compressed (gzip -9n: no name or time
+# stamp inside, so the package is reproducible). The copyright file goes next to the changelog.
+find_program(FORKSCOPE_GZIP gzip REQUIRED)
+set(FORKSCOPE_COMPRESSED_DIR ${CMAKE_BINARY_DIR}/packaging)
+set(FORKSCOPE_COMPRESSED)
+foreach(pair IN ITEMS "packaging/forkscope-cli.1;forkscope-cli.1" "CHANGELOG.md;changelog")
+  list(GET pair 0 source)
+  list(GET pair 1 name)
+  add_custom_command(
+    OUTPUT ${FORKSCOPE_COMPRESSED_DIR}/${name}.gz
+    COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_SOURCE_DIR}/${source} ${FORKSCOPE_COMPRESSED_DIR}/${name}
+    COMMAND ${FORKSCOPE_GZIP} -9nf ${FORKSCOPE_COMPRESSED_DIR}/${name}
+    DEPENDS ${PROJECT_SOURCE_DIR}/${source}
+    COMMENT "Compressing ${source}"
+    VERBATIM)
+  list(APPEND FORKSCOPE_COMPRESSED ${FORKSCOPE_COMPRESSED_DIR}/${name}.gz)
+endforeach()
+add_custom_target(forkscope_compressed_docs ALL DEPENDS ${FORKSCOPE_COMPRESSED})
+install(FILES ${FORKSCOPE_COMPRESSED_DIR}/forkscope-cli.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${FORKSCOPE_COMPRESSED_DIR}/changelog.gz ${PROJECT_SOURCE_DIR}/packaging/copyright
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/forkscope)
 
 # Absolute, so the installed binaries find the library wherever their own file was copied; the
 # .deb is configured with CMAKE_INSTALL_PREFIX=/usr (packaging/build-deb.sh), so it says

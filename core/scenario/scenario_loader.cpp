@@ -425,6 +425,14 @@ Scenario ScenarioLoader::loadFile(const std::string& path) {
 }
 
 Scenario ScenarioLoader::loadText(const std::string& text, const std::string& source) {
+    // nlohmann's parser takes a NUL byte outside a string for the end of the input, so `"x"\0{...`
+    // would parse as "x" while the rest went unread (and the line map, which scans every byte,
+    // would then fail on it). JSON text never contains a raw NUL: refuse it here, where it is.
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+        throw ScenarioError(source, lineOfOffset(text, nul), "",
+                            "not valid JSON: a NUL byte at offset " + std::to_string(nul) +
+                                " (JSON text cannot contain one; is this a binary file?)");
+    }
     json root;
     try {
         root = json::parse(text);

@@ -58,8 +58,13 @@ endforeach()
 require_file(share/forkscope/scenario.schema.json)
 
 # The man page: installed, and documenting every command, option and exit status of the contract.
-require_file(share/man/man1/forkscope-cli.1)
-file(READ "${PREFIX}/share/man/man1/forkscope-cli.1" man)
+# (gzip is Essential on Debian: compressing the page at build time needs it too.)
+require_file(share/man/man1/forkscope-cli.1.gz)
+execute_process(COMMAND gzip -dc "${PREFIX}/share/man/man1/forkscope-cli.1.gz"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE man ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  fail("share/man/man1/forkscope-cli.1.gz does not decompress: ${err}")
+endif()
 foreach(needle IN ITEMS ".TH FORKSCOPE-CLI 1" ".SH NAME" ".SH SYNOPSIS" ".SH DESCRIPTION" ".SH \"EXIT STATUS\""
                         ".B list" ".B run" ".B replay" ".B export" ".B bench"
                         "\\-\\-start\\-method" "\\-\\-fix" "\\-\\-set" "\\-\\-record" "\\-\\-timeout" "\\-\\-json"
@@ -70,6 +75,10 @@ foreach(needle IN ITEMS ".TH FORKSCOPE-CLI 1" ".SH NAME" ".SH SYNOPSIS" ".SH DES
     fail("the man page lacks '${needle}'")
   endif()
 endforeach()
+
+# What Debian policy asks of every package's documentation directory.
+require_file(share/doc/forkscope/copyright)
+require_file(share/doc/forkscope/changelog.gz)
 
 # The desktop entry and metainfo are validated as committed, with or without the GUI built.
 if(NOT DESKTOP_FILE_VALIDATE OR NOT APPSTREAMCLI)
