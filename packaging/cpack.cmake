@@ -13,9 +13,7 @@ forkserver start methods, records what every process does and shows it.\n\
 Its scenario library turns each of Python's programming guidelines into a\n\
 run that deadlocks, leaks or races, next to its fixed variant.\n\
 forkscope-cli runs, records, replays and measures scenarios without a display.")
-# The maintainer field of the .deb: the project's commit identity unless a packager sets their own.
-set(FORKSCOPE_MAINTAINER "Forkscope maintainers <maintainers@users.noreply.b-seed-c5567de6.example>"
-    CACHE STRING "Maintainer of the .deb (Name <email>)")
+# FORKSCOPE_MAINTAINER: packaging/install.cmake.
 set(CPACK_PACKAGE_CONTACT ${FORKSCOPE_MAINTAINER})
 # The prefix the binaries were compiled for (FORKSCOPE_SCENARIO_DIR is absolute): /usr for the .deb.
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})

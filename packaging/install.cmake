@@ -5,7 +5,7 @@
 #   share/forkscope/scenarios/*.json, share/forkscope/scenario.schema.json
 #   share/applications/io.forkscope.Forkscope.desktop, share/metainfo/io.forkscope.Forkscope.metainfo.xml
 #   share/icons/hicolor/{scalable,48x48,128x128,256x256}/apps/io.forkscope.Forkscope.{svg,png}
-#   share/man/man1/forkscope-cli.1.gz, share/doc/forkscope/{changelog.gz,copyright}
+#   share/man/man1/forkscope-cli.1.gz, share/doc/forkscope/{changelog.gz,CHANGELOG.md.gz,copyright}
 
 set(FORKSCOPE_APP_ID io.forkscope.Forkscope)
 set(FORKSCOPE_RESOURCES ${PROJECT_SOURCE_DIR}/resources)
@@ -27,21 +27,31 @@ install(FILES ${FORKSCOPE_RESOURCES}/scenario.schema.json DESTINATION ${CMAKE_IN
 find_program(FORKSCOPE_GZIP gzip REQUIRED)
 set(FORKSCOPE_COMPRESSED_DIR ${CMAKE_BINARY_DIR}/packaging)
 set(FORKSCOPE_COMPRESSED)
-foreach(pair IN ITEMS "packaging/forkscope-cli.1;forkscope-cli.1" "CHANGELOG.md;changelog")
+# The maintainer of the .deb (and of its Debian changelog entry): the project's commit identity
+# unless a packager sets their own.
+set(FORKSCOPE_MAINTAINER "Forkscope maintainers <maintainers@users.noreply.b-seed-c5567de6.example>"
+    CACHE STRING "Maintainer of the .deb (Name <email>)")
+# A native Debian package's changelog.gz must be in Debian's format; the project's own
+# CHANGELOG.md ships next to it.
+configure_file(${PROJECT_SOURCE_DIR}/packaging/debian-changelog.in ${CMAKE_BINARY_DIR}/packaging/debian-changelog @ONLY)
+foreach(pair IN ITEMS "packaging/forkscope-cli.1;forkscope-cli.1" "CHANGELOG.md;CHANGELOG.md"
+                      "${CMAKE_BINARY_DIR}/packaging/debian-changelog;changelog")
   list(GET pair 0 source)
+  cmake_path(ABSOLUTE_PATH source BASE_DIRECTORY ${PROJECT_SOURCE_DIR})
   list(GET pair 1 name)
   add_custom_command(
     OUTPUT ${FORKSCOPE_COMPRESSED_DIR}/${name}.gz
-    COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_SOURCE_DIR}/${source} ${FORKSCOPE_COMPRESSED_DIR}/${name}
+    COMMAND ${CMAKE_COMMAND} -E copy ${source} ${FORKSCOPE_COMPRESSED_DIR}/${name}
     COMMAND ${FORKSCOPE_GZIP} -9nf ${FORKSCOPE_COMPRESSED_DIR}/${name}
-    DEPENDS ${PROJECT_SOURCE_DIR}/${source}
+    DEPENDS ${source}
     COMMENT "Compressing ${source}"
     VERBATIM)
   list(APPEND FORKSCOPE_COMPRESSED ${FORKSCOPE_COMPRESSED_DIR}/${name}.gz)
 endforeach()
 add_custom_target(forkscope_compressed_docs ALL DEPENDS ${FORKSCOPE_COMPRESSED})
 install(FILES ${FORKSCOPE_COMPRESSED_DIR}/forkscope-cli.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-install(FILES ${FORKSCOPE_COMPRESSED_DIR}/changelog.gz ${PROJECT_SOURCE_DIR}/packaging/copyright
+install(FILES ${FORKSCOPE_COMPRESSED_DIR}/changelog.gz ${FORKSCOPE_COMPRESSED_DIR}/CHANGELOG.md.gz
+              ${PROJECT_SOURCE_DIR}/packaging/copyright
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/forkscope)
 
 # Absolute, so the installed binaries find the library wherever their own file was copied; the

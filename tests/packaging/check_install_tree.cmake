@@ -79,6 +79,7 @@ endforeach()
 # What Debian policy asks of every package's documentation directory.
 require_file(share/doc/forkscope/copyright)
 require_file(share/doc/forkscope/changelog.gz)
+require_file(share/doc/forkscope/CHANGELOG.md.gz)
 
 # The desktop entry and metainfo are validated as committed, with or without the GUI built.
 if(NOT DESKTOP_FILE_VALIDATE OR NOT APPSTREAMCLI)
