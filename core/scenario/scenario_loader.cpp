@@ -425,6 +425,14 @@ Scenario ScenarioLoader::loadFile(const std::string& path) {
 }
 
 Scenario ScenarioLoader::loadText(const std::string& text, const std::string& source) {
+    // nlohmann's parser takes a NUL byte outside a string for the end of the input, so `"x"\0{...`
+    // would parse as "x" while the rest went unread (and the line map, which scans every byte,
+    // would then fail on it). JSON text never contains a raw NUL: refuse it here, where it is.
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+        throw ScenarioError(source, lineOfOffset(text, nul), "",
+                            "not valid JSON: a NUL byte at offset " + std::to_string(nul) +
+                                " (JSON text cannot contain one; is this a binary file?)");
+    }
     json root;
     try {
         root = json::parse(text);
@@ -438,6 +446,18 @@ Scenario ScenarioLoader::loadText(const std::string& text, const std::string& so
                                 (detail != std::string::npos
                                      ? message.substr(detail + 2)
                                      : message.substr(colon == std::string::npos ? 0 : colon)));
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e999") is out_of_range.406, which names the literal
+        // but not where it is: find it to give the line.
+        const std::string message = e.what();
+        const std::size_t open = message.find('\'');
+        const std::size_t close = message.rfind('\'');
+        const std::string literal =
+            open != std::string::npos && close > open ? message.substr(open + 1, close - open - 1) : "";
+        const std::size_t at = literal.empty() ? std::string::npos : text.find(literal);
+        throw ScenarioError(source, at == std::string::npos ? 1 : lineOfOffset(text, at), "",
+                            "not valid JSON: the number " + (literal.empty() ? message : literal) +
+                                " is too large");
     }
     Validator v(source, text);
     if (!root.is_object()) {
