@@ -37,8 +37,8 @@ std::vector<std::filesystem::path> ScenarioLibrary::searchPath() {
     if (!exeDir.empty()) {
         dirs.push_back(exeDir.parent_path() / "share" / "forkscope" / "scenarios");
     }
-#ifdef FORKSCOPE_INSTALLED_SCENARIO_DIR
-    dirs.emplace_back(FORKSCOPE_INSTALLED_SCENARIO_DIR);
+#ifdef FORKSCOPE_SCENARIO_DIR
+    dirs.emplace_back(FORKSCOPE_SCENARIO_DIR);
 #endif
 #ifdef FORKSCOPE_SOURCE_SCENARIO_DIR
     dirs.emplace_back(FORKSCOPE_SOURCE_SCENARIO_DIR);
