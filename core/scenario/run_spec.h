@@ -21,6 +21,7 @@ struct RunSpec {
     FdHandle report;              ///< write end of the host's report pipe (observations, errors)
     FdHandle output;              ///< write end of the shared output (what `print` writes)
     bool closureArgument = false; ///< a closure follows the objects (the picklability hazard)
+    std::int64_t startNs = 0;     ///< CLOCK_MONOTONIC when the parent called start() on this process
 
     [[nodiscard]] std::string processName() const {
         return processKind == "main" ? processKind : processKind + "-" + std::to_string(index);
@@ -28,7 +29,7 @@ struct RunSpec {
 
     template <class Archive> void serialize(Archive& ar) {
         ar(scenarioPath, variant, parametersJson, startMethod, processKind, index, report, output,
-           closureArgument);
+           closureArgument, startNs);
     }
 };
 
