@@ -66,7 +66,8 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
         {"send",
          "send a message of the given size on a pipe end",
          {req("object", FT::ObjectRef, "the pipe", {"pipe"}), req("end", FT::Integer, "0 or 1"),
-          req("bytes", FT::Integer, "message size in bytes")}},
+          req("bytes", FT::Integer, "message size in bytes"),
+          opt("lock", FT::ObjectRef, "hold this lock around the send", kLockLike)}},
         {"recv",
          "receive one message from a pipe end",
          {req("object", FT::ObjectRef, "the pipe", {"pipe"}), req("end", FT::Integer, "0 or 1")}},
@@ -101,11 +102,12 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
          "a helper thread acquires a lock and keeps it (to fork a threaded process)",
          {req("object", FT::ObjectRef, "the in-process mutex", {"thread-mutex"})}},
         {"pool-map",
-         "map trivial tasks over a pool",
+         "map a trivial task over range(tasks) and wait for every result (Python's pool.map)",
          {req("object", FT::ObjectRef, "the pool", {"pool"}), req("tasks", FT::Integer, "how many tasks"),
           opt("task_ms", FT::Integer, "how long each task works")}},
         {"kill-pool-worker",
-         "SIGKILL a pool worker while it runs a task",
+         "arm a helper thread that SIGKILLs the worker of the next task to start, while it runs "
+         "that task (put it before the pool-map it should hit)",
          {req("object", FT::ObjectRef, "the pool", {"pool"})}},
         {"proxy-call",
          "use a manager proxy, optionally from two threads",
@@ -113,6 +115,14 @@ const std::vector<ActionCatalog::Verb>& ActionCatalog::verbs() {
           req("times", FT::Integer, "how many calls"),
           opt("threads", FT::Integer, "threads using the same proxy (default 1)"),
           opt("lock", FT::ObjectRef, "a lock held around each call", {"thread-mutex"})}},
+        {"repeat",
+         "run a list of actions several times",
+         {req("times", FT::Integer, "how often"), req("actions", FT::Actions, "what to repeat")}},
+        {"report-start-latency", "report how long after main's start() call this process began its task", {}},
+        {"run-unguarded-program",
+         "run a small program that starts a child with this run's start method, with or without "
+         "the entry guard (freezeSupport) first in its main()",
+         {req("guarded", FT::Boolean, "call the entry guard first, as every program must")}},
         {"write-file",
          "append text to a buffered file-like object",
          {req("object", FT::ObjectRef, "the file-like object", {"buffered-file"}),
@@ -150,13 +160,16 @@ const std::vector<ActionCatalog::ObjectKind>& ActionCatalog::objectKinds() {
         {"value", "Value('i') in shared memory", {opt("lock", FT::Boolean, "synchronised (default true)")}},
         {"thread-mutex", "a plain in-process mutex (std::mutex), not shared between processes", {}},
         {"pool",
-         "Pool",
+         "Pool (main only: a pool cannot be passed to another process)",
          {opt("processes", FT::Integer, "workers"),
           opt("broken_on_death", FT::Boolean, "fail fast when a worker dies (default true)"),
           opt("maxtasksperchild", FT::Integer, "replace workers after this many tasks")}},
-        {"manager-dict", "a dict held by a Manager, reached through a proxy", {}},
+        {"manager-dict",
+         "a dict held by a Manager that main starts, reached through a proxy (the proxy is passed)",
+         {}},
         {"buffered-file",
-         "a file-like object that buffers writes until close()",
+         "a file-like object (like a replaced sys.stdin) that buffers writes in process memory until "
+         "close(); a module-level global of the program image, never passed",
          {opt("pid_keyed_cache", FT::Boolean, "discard the cache when the pid changes (the fix)")}},
     };
     return table;
@@ -178,6 +191,10 @@ const ActionCatalog::ObjectKind* ActionCatalog::objectKind(std::string_view name
         }
     }
     return nullptr;
+}
+
+bool ActionCatalog::mainOnly(std::string_view kind) {
+    return kind == "pool";
 }
 
 std::string ActionCatalog::typeName(FieldType type) {

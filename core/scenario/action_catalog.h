@@ -39,6 +39,9 @@ public:
     [[nodiscard]] static const std::vector<ObjectKind>& objectKinds();
     [[nodiscard]] static const ObjectKind* objectKind(std::string_view name);
     [[nodiscard]] static std::string typeName(FieldType type);
+    /// Kinds only main may use: objects that belong to the process that made them (a Pool, whose
+    /// result handler and workers live in it), so they are never passed to another process.
+    [[nodiscard]] static bool mainOnly(std::string_view kind);
 
     /// The JSON Schema (draft 2020-12) of the scenario file format.
     [[nodiscard]] static nlohmann::json schema();

@@ -1,11 +1,14 @@
 #include "action_interpreter.h"
 
+#include "buffered_file.h"
 #include "ipc/joinable_queue.h"
 #include "ipc/queue.h"
 #include "ipc/simple_queue.h"
+#include "managed_dict.h"
 #include "pipe_ends.h"
 #include "process/context.h"
 #include "report_record.h"
+#include "scenario_pool.h"
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
 #include "sync/lock.h"
@@ -15,11 +18,17 @@
 #include "sync/shared_value.h"
 #include "sync/sync_event.h"
 #include "thread_mutex.h"
+#include "unguarded_program.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <ctime>
+#include <exception>
 #include <functional>
+#include <latch>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -44,6 +53,12 @@ struct ActionInterpreter::HeldMutex {
 namespace {
 Timeout timeoutOf(std::int64_t ms) {
     return ms < 0 ? Timeout{} : Timeout{static_cast<double>(ms) / 1000.0};
+}
+
+std::int64_t monotonicNow() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 } // namespace
 
@@ -124,6 +139,7 @@ void ActionInterpreter::startKind(const Action& action) {
         if (const std::string global = text(action, "pass_global"); !global.empty()) {
             child.passedGlobals[global] = scenarioGlobals()[global];
         }
+        child.startNs = monotonicNow();
         Args args{named("spec", child)};
         for (Arg& arg : objects_.argsFor(names)) {
             args.push_back(std::move(arg));
@@ -285,8 +301,24 @@ void ActionInterpreter::perform(const Action& action) {
     } else if (verb == "unlock") {
         unlockObject(object);
     } else if (verb == "send") {
-        std::vector<std::uint8_t> message(static_cast<std::size_t>(integer(action, "bytes", 0)), 0x5a);
-        objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).sendBytes(message);
+        // Each writer's bytes differ, so an interleaved frame cannot pass for a whole one.
+        std::vector<std::uint8_t> message(static_cast<std::size_t>(integer(action, "bytes", 0)),
+                                          static_cast<std::uint8_t>(0x41 + (::getpid() % 26)));
+        const std::string lock = text(action, "lock");
+        if (!lock.empty()) {
+            lockObject(lock, -1);
+        }
+        try {
+            objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).sendBytes(message);
+        } catch (...) {
+            if (!lock.empty()) {
+                unlockObject(lock);
+            }
+            throw;
+        }
+        if (!lock.empty()) {
+            unlockObject(lock);
+        }
     } else if (verb == "recv") {
         (void)objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).recvBytes();
     } else if (verb == "set") {
@@ -340,9 +372,119 @@ void ActionInterpreter::perform(const Action& action) {
         }
     } else if (verb == "hold-in-thread") {
         holdInThread(object);
+    } else if (verb == "repeat") {
+        for (std::int64_t i = 0, n = integer(action, "times", 1); i < n; ++i) {
+            for (const Action& inner : action.actions) {
+                perform(inner);
+            }
+        }
+    } else if (verb == "pool-map") {
+        const auto tasks = integer(action, "tasks", 1);
+        const std::int64_t sum = objects_.get<std::shared_ptr<ScenarioPool>>(object)->map(
+            static_cast<std::size_t>(tasks), integer(action, "task_ms", 0));
+        observe("pool.map of " + std::to_string(tasks) + " tasks returned every result (sum " +
+                std::to_string(sum) + ")");
+    } else if (verb == "kill-pool-worker") {
+        objects_.get<std::shared_ptr<ScenarioPool>>(object)->killNextStartedWorker(
+            30.0,
+            [this, object](pid_t pid) {
+                observe("killed worker pid " + std::to_string(pid) + " of pool '" + object +
+                        "' with SIGKILL while it ran a task");
+            },
+            [this, object](const std::string& why) {
+                observe("could not kill a worker of '" + object + "': " + why);
+            });
+    } else if (verb == "proxy-call") {
+        proxyCall(action);
+    } else if (verb == "write-file") {
+        objects_.get<std::shared_ptr<BufferedFile>>(object)->write(text(action, "text"));
+    } else if (verb == "close-file") {
+        const std::size_t bytes =
+            objects_.get<std::shared_ptr<BufferedFile>>(object)->close(spec_.output.fd());
+        observe("closed '" + object + "': flushed " + std::to_string(bytes) + " bytes");
+    } else if (verb == "report-start-latency") {
+        reportStartLatency();
+    } else if (verb == "run-unguarded-program") {
+        runUnguardedProgram(boolean(action, "guarded", false));
     } else {
         throw std::logic_error("the runner cannot perform '" + verb + "' yet");
     }
+}
+
+void ActionInterpreter::proxyCall(const Action& action) {
+    const std::string object = text(action, "object");
+    const std::int64_t times = integer(action, "times", 1);
+    const std::int64_t threads = std::max<std::int64_t>(1, integer(action, "threads", 1));
+    const std::string lock = text(action, "lock");
+    DictProxy& proxy = objects_.get<ManagedDict>(object).proxy;
+    std::mutex errorMutex;
+    std::exception_ptr firstError;
+    // All threads start calling together, as two threads of a real program sharing a proxy do.
+    std::latch ready(threads);
+    const auto body = [&](std::int64_t thread) {
+        ready.arrive_and_wait();
+        const std::string key = "thread-" + std::to_string(thread);
+        try {
+            for (std::int64_t i = 0; i < times; ++i) {
+                if (!lock.empty()) {
+                    lockObject(lock, -1);
+                }
+                try {
+                    proxy.set(key, i);
+                } catch (...) {
+                    if (!lock.empty()) {
+                        unlockObject(lock);
+                    }
+                    throw;
+                }
+                if (!lock.empty()) {
+                    unlockObject(lock);
+                }
+            }
+        } catch (...) {
+            std::lock_guard guard(errorMutex);
+            if (!firstError) {
+                firstError = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::int64_t t = 1; t < threads; ++t) {
+        pool.emplace_back(body, t);
+    }
+    body(0);
+    for (auto& t : pool) {
+        t.join();
+    }
+    if (firstError) {
+        std::rethrow_exception(firstError);
+    }
+    observe(std::to_string(threads) + (threads == 1 ? " thread" : " threads") + " made " +
+            std::to_string(times * threads) + " calls on proxy '" + object + "'; the dict has " +
+            std::to_string(proxy.size()) + " keys");
+}
+
+void ActionInterpreter::reportStartLatency() {
+    if (spec_.startNs == 0) {
+        throw std::logic_error("report-start-latency is for a process that main started");
+    }
+    const double ms = static_cast<double>(monotonicNow() - spec_.startNs) / 1e6;
+    std::ostringstream line;
+    line.precision(ms < 10 ? 2 : 1);
+    line << std::fixed << "started " << ms << " ms after its parent called start() (" << spec_.startMethod
+         << ")";
+    observe(line.str());
+}
+
+void ActionInterpreter::runUnguardedProgram(bool guarded) {
+    const UnguardedProgram::Result result = UnguardedProgram::run(spec_.startMethod, guarded);
+    const std::string which = guarded ? "with" : "without";
+    if (result.exitCode != 0) {
+        throw std::runtime_error("the program " + which + " the entry guard failed (exit code " +
+                                 std::to_string(result.exitCode) + "): " + result.errors);
+    }
+    observe("ran the program " + which + " the entry guard: its " + spec_.startMethod +
+            " child ran and it exited with 0");
 }
 
 } // namespace forkscope

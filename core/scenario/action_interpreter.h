@@ -46,6 +46,9 @@ private:
     void unlockObject(const std::string& name);
     void print(const Action& action);
     void holdInThread(const std::string& name);
+    void proxyCall(const Action& action);
+    void runUnguardedProgram(bool guarded);
+    void reportStartLatency();
 
     const Scenario& scenario_;
     RunSpec spec_;

@@ -24,7 +24,8 @@ struct RunSpec {
     FdHandle output;              ///< write end of the shared output (what `print` writes)
     bool closureArgument = false; ///< a closure follows the objects (the picklability hazard)
     std::map<std::string, std::int64_t>
-        passedGlobals; ///< globals handed over explicitly (start's pass_global)
+        passedGlobals;        ///< globals handed over explicitly (start's pass_global)
+    std::int64_t startNs = 0; ///< CLOCK_MONOTONIC when the parent called start() on this process
 
     [[nodiscard]] std::string processName() const {
         return processKind == "main" ? processKind : processKind + "-" + std::to_string(index);
@@ -32,7 +33,7 @@ struct RunSpec {
 
     template <class Archive> void serialize(Archive& ar) {
         ar(scenarioPath, variant, parametersJson, startMethod, processKind, index, report, output,
-           closureArgument, passedGlobals);
+           closureArgument, passedGlobals, startNs);
     }
 };
 

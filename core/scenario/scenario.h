@@ -56,6 +56,7 @@ struct Action {
     std::string verb;
     nlohmann::json fields; ///< without "do"; parameter references kept as "$name" strings
     int line = 0;
+    std::vector<Action> actions; ///< the nested list of a verb with an Actions field (`repeat`)
 };
 
 /// A kind of process: `count` instances run the same actions; "main" is the scenario's own

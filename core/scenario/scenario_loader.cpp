@@ -167,6 +167,9 @@ std::vector<ParameterSpec> loadParameters(const Validator& v, const json& root) 
     return result;
 }
 
+std::vector<Action> loadActions(const Validator& v, const Scenario& s, const json& list,
+                                const std::string& pointer, const std::string& process);
+
 /// Checks a field value against its declared type, following "$parameter" references.
 void checkField(const Validator& v, const Scenario& s, const ActionCatalog::Field& field, const json& value,
                 const std::string& pointer) {
@@ -238,7 +241,7 @@ void checkField(const Validator& v, const Scenario& s, const ActionCatalog::Fiel
 }
 
 std::vector<Action> loadActions(const Validator& v, const Scenario& s, const json& list,
-                                const std::string& pointer) {
+                                const std::string& pointer, const std::string& process) {
     if (!list.is_array()) {
         v.fail(pointer, "must be a list of actions, not " + std::string(list.type_name()));
     }
@@ -273,6 +276,17 @@ std::vector<Action> loadActions(const Validator& v, const Scenario& s, const jso
                 continue;
             }
             checkField(v, s, field, value, at + "/" + field.name);
+            if (field.type == FT::ObjectRef && process != "main" &&
+                ActionCatalog::mainOnly(s.object(value.get<std::string>())->kind)) {
+                v.fail(at + "/" + field.name, "object '" + value.get<std::string>() + "' is a " +
+                                                  s.object(value.get<std::string>())->kind +
+                                                  ", which only main may use: it cannot be passed to '" +
+                                                  process + "'");
+            }
+            if (field.type == FT::Actions) {
+                action.actions = loadActions(v, s, value, at + "/" + field.name, process);
+                continue;
+            }
             action.fields[field.name] = value;
         }
         actions.push_back(std::move(action));
@@ -375,12 +389,13 @@ Scenario validate(const Validator& v, const json& root, const std::string& sourc
             v.fail(pointer, "needs 'actions', or both 'hazard' and 'fix' action lists");
         }
         if (spec.contains("actions")) {
-            process.actions = loadActions(v, s, spec["actions"], pointer + "/actions");
+            process.actions = loadActions(v, s, spec["actions"], pointer + "/actions", process.name);
         }
         for (Variant variant : {Variant::Hazard, Variant::Fix}) {
             const std::string key(toString(variant));
             if (spec.contains(key)) {
-                process.variantActions[variant] = loadActions(v, s, spec[key], pointer + "/" + key);
+                process.variantActions[variant] =
+                    loadActions(v, s, spec[key], pointer + "/" + key, process.name);
             }
         }
     }

@@ -1,12 +1,15 @@
 #include "scenario_objects.h"
 
 #include "action_catalog.h"
+#include "buffered_file.h"
 #include "ipc/connection.h"
 #include "ipc/joinable_queue.h"
 #include "ipc/pipe.h"
 #include "ipc/queue.h"
 #include "ipc/simple_queue.h"
+#include "managed_dict.h"
 #include "pipe_ends.h"
+#include "scenario_pool.h"
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
 #include "sync/lock.h"
@@ -36,14 +39,16 @@ bool boolOption(const ObjectSpec& spec, const char* key, bool fallback, const Pa
 
 /// How one object kind is made, handed to a child, and taken from the start arguments.
 struct KindBinding {
-    std::function<std::any(const ObjectSpec&, const ParameterValues&)> create;
+    std::function<std::any(const ObjectSpec&, const ParameterValues&, StartMethod)> create;
     std::function<Arg(const std::string&, const std::any&)> toArg;
     std::function<std::any(TaskArgs&, std::size_t)> fromArg;
 };
 
 template <class T> KindBinding bind(std::function<T(const ObjectSpec&, const ParameterValues&)> make) {
     return KindBinding{
-        [make](const ObjectSpec& spec, const ParameterValues& p) { return std::any(make(spec, p)); },
+        [make](const ObjectSpec& spec, const ParameterValues& p, StartMethod) {
+            return std::any(make(spec, p));
+        },
         [](const std::string& name, const std::any& value) {
             return named("object:" + name, std::any_cast<T>(value));
         },
@@ -83,6 +88,35 @@ const std::map<std::string, KindBinding>& bindings() {
         {"value", bind<Value<std::int64_t>>([](const ObjectSpec& s, const ParameterValues& p) {
              return Value<std::int64_t>(0, boolOption(s, "lock", true, p));
          })},
+        // Main only (ActionCatalog::mainOnly): created with the run's start method, never passed.
+        {"pool", KindBinding{[](const ObjectSpec& s, const ParameterValues& p, StartMethod method) {
+                                 ScenarioPool::Options options;
+                                 options.processes = static_cast<int>(intOption(s, "processes", 2, p));
+                                 options.deathPolicy = boolOption(s, "broken_on_death", true, p)
+                                                           ? WorkerDeathPolicy::Broken
+                                                           : WorkerDeathPolicy::Python;
+                                 if (s.options.contains("maxtasksperchild")) {
+                                     options.maxtasksperchild =
+                                         static_cast<int>(intOption(s, "maxtasksperchild", 0, p));
+                                 }
+                                 options.startMethod = method;
+                                 options.name = s.name;
+                                 return std::any(std::make_shared<ScenarioPool>(options));
+                             },
+                             nullptr, nullptr}},
+        {"manager-dict", bind<ManagedDict>([](const ObjectSpec&, const ParameterValues&) {
+             ManagedDict dict;
+             dict.manager = std::make_shared<Manager>();
+             dict.manager->start();
+             dict.proxy = dict.manager->dict();
+             return dict;
+         })},
+        // An image global (isImageGlobal): a fork child inherits its cache, a fresh image makes
+        // a new, empty one, as a replaced sys.stdin would be.
+        {"buffered-file",
+         bind<std::shared_ptr<BufferedFile>>([](const ObjectSpec& s, const ParameterValues& p) {
+             return std::make_shared<BufferedFile>(boolOption(s, "pid_keyed_cache", false, p));
+         })},
         {"thread-mutex", bind<std::shared_ptr<ThreadMutex>>([](const ObjectSpec& s, const ParameterValues&) {
              return std::make_shared<ThreadMutex>(s.name);
          })},
@@ -100,7 +134,8 @@ const KindBinding& bindingFor(const std::string& kind) {
 
 /// An in-process mutex is a global by nature: it lives in one image's memory.
 bool isImageGlobal(const ObjectSpec& spec, const ParameterValues& parameters) {
-    return spec.kind == "thread-mutex" || boolOption(spec, "global", false, parameters);
+    return spec.kind == "thread-mutex" || spec.kind == "buffered-file" ||
+           boolOption(spec, "global", false, parameters);
 }
 
 /// This image's module-level globals. A fork child inherits the map (and so the very same
@@ -112,6 +147,20 @@ std::map<std::string, std::any>& imageGlobals() {
 
 } // namespace
 
+namespace {
+void collectReferences(const std::vector<Action>& actions, std::set<std::string>& used) {
+    for (const Action& action : actions) {
+        const ActionCatalog::Verb* verb = ActionCatalog::verb(action.verb);
+        for (const auto& field : verb->fields) {
+            if (field.type == ActionCatalog::FieldType::ObjectRef && action.fields.contains(field.name)) {
+                used.insert(action.fields.at(field.name).get<std::string>());
+            }
+        }
+        collectReferences(action.actions, used);
+    }
+}
+} // namespace
+
 void ScenarioObjects::addGlobals(const Scenario& scenario, const ParameterValues& parameters) {
     for (const ObjectSpec& spec : scenario.objects) {
         if (!isImageGlobal(spec, parameters)) {
@@ -120,20 +169,31 @@ void ScenarioObjects::addGlobals(const Scenario& scenario, const ParameterValues
         auto& globals = imageGlobals();
         auto it = globals.find(spec.name);
         if (it == globals.end()) {
-            it = globals.emplace(spec.name, bindingFor(spec.kind).create(spec, parameters)).first;
+            it = globals.emplace(spec.name, bindingFor(spec.kind).create(spec, parameters, StartMethod::Fork))
+                     .first;
         }
         objects_[spec.name] = it->second;
         kinds_[spec.name] = spec.kind;
     }
 }
 
-ScenarioObjects ScenarioObjects::createAll(const Scenario& scenario, const ParameterValues& parameters) {
+ScenarioObjects ScenarioObjects::createAll(const Scenario& scenario, const ParameterValues& parameters,
+                                           StartMethod startMethod, Variant variant) {
+    // Objects that start processes of their own (a pool's workers, a manager's server) are made
+    // only when this variant uses them, so the picture shows no idle processes.
+    std::set<std::string> used;
+    for (const ProcessSpec& process : scenario.processes) {
+        collectReferences(process.actionsFor(variant), used);
+    }
     ScenarioObjects objects;
     for (const ObjectSpec& spec : scenario.objects) {
         if (isImageGlobal(spec, parameters)) {
             continue;
         }
-        objects.objects_[spec.name] = bindingFor(spec.kind).create(spec, parameters);
+        if ((spec.kind == "pool" || spec.kind == "manager-dict") && used.count(spec.name) == 0) {
+            continue;
+        }
+        objects.objects_[spec.name] = bindingFor(spec.kind).create(spec, parameters, startMethod);
         objects.kinds_[spec.name] = spec.kind;
     }
     objects.addGlobals(scenario, parameters);
@@ -166,17 +226,12 @@ std::vector<std::string> ScenarioObjects::referencedBy(const Scenario& scenario,
                                                        const ParameterValues& parameters,
                                                        const std::vector<Action>& actions) {
     std::set<std::string> used;
-    for (const Action& action : actions) {
-        const ActionCatalog::Verb* verb = ActionCatalog::verb(action.verb);
-        for (const auto& field : verb->fields) {
-            if (field.type == ActionCatalog::FieldType::ObjectRef && action.fields.contains(field.name)) {
-                used.insert(action.fields.at(field.name).get<std::string>());
-            }
-        }
-    }
+    collectReferences(actions, used);
     std::vector<std::string> names;
     for (const ObjectSpec& spec : scenario.objects) {
-        if (used.count(spec.name) != 0 && !isImageGlobal(spec, parameters)) {
+        // Main-only objects are never passed (the loader refuses a child that names one).
+        if (used.count(spec.name) != 0 && !isImageGlobal(spec, parameters) &&
+            !ActionCatalog::mainOnly(spec.kind)) {
             names.push_back(spec.name);
         }
     }

@@ -22,8 +22,11 @@ namespace forkscope {
 /// starts, which shares nothing with the parent's.
 class ScenarioObjects {
 public:
-    /// Creates every non-global object of the scenario, and the globals of this image.
-    static ScenarioObjects createAll(const Scenario& scenario, const ParameterValues& parameters);
+    /// Creates every non-global object of the scenario, and the globals of this image. Main-only
+    /// objects (a pool) use `startMethod` for the processes they start themselves.
+    static ScenarioObjects createAll(const Scenario& scenario, const ParameterValues& parameters,
+                                     StartMethod startMethod = StartMethod::Fork,
+                                     Variant variant = Variant::Hazard);
 
     /// The start arguments that hand `names` (non-global objects) to a child, in that order.
     [[nodiscard]] Args argsFor(const std::vector<std::string>& names) const;
@@ -33,7 +36,8 @@ public:
                                         const std::vector<std::string>& names, TaskArgs& args,
                                         std::size_t firstIndex);
 
-    /// The non-global objects the actions refer to, in declaration order.
+    /// The non-global objects the actions refer to (nested ones included), in declaration order;
+    /// main-only objects are left out: they are never passed.
     [[nodiscard]] static std::vector<std::string> referencedBy(const Scenario& scenario,
                                                                const ParameterValues& parameters,
                                                                const std::vector<Action>& actions);

@@ -2,6 +2,7 @@
 
 #include "action_interpreter.h"
 #include "process/errors.h"
+#include "process/start_method.h"
 #include "process/task_registry.h"
 #include "report_record.h"
 #include "scenario_loader.h"
@@ -42,7 +43,9 @@ void scenarioMainTask(TaskArgs& args) {
     reportingFailures(spec, [&] {
         const Scenario scenario = ScenarioLoader::loadFile(spec.scenarioPath);
         ParameterValues parameters = parseParameters(spec.parametersJson);
-        ScenarioObjects objects = ScenarioObjects::createAll(scenario, parameters);
+        ScenarioObjects objects = ScenarioObjects::createAll(
+            scenario, parameters, parseStartMethod(spec.startMethod).value_or(StartMethod::Fork),
+            spec.variant == "fix" ? Variant::Fix : Variant::Hazard);
         ActionInterpreter(scenario, spec, std::move(parameters), std::move(objects)).run();
     });
 }

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <poll.h>
 #include <set>
 #include <sstream>
@@ -26,6 +27,7 @@ namespace forkscope {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kMainFailureGrace{500};
 
 struct PipePair {
     UniqueFd read;
@@ -58,42 +60,79 @@ bool drainInto(int fd, std::string& buffer) {
     }
 }
 
+void collectPrinted(const std::vector<Action>& actions, std::set<std::string>& texts) {
+    for (const Action& a : actions) {
+        if (a.verb == "print" && a.fields.contains("text")) {
+            texts.insert(a.fields.at("text").get<std::string>());
+        }
+        collectPrinted(a.actions, texts);
+    }
+}
+
 std::set<std::string> printedLines(const Scenario& scenario) {
     std::set<std::string> texts;
-    const auto collect = [&](const std::vector<Action>& actions) {
-        for (const Action& a : actions) {
-            if (a.verb == "print" && a.fields.contains("text")) {
-                texts.insert(a.fields.at("text").get<std::string>());
-            }
-        }
-    };
     for (const ProcessSpec& p : scenario.processes) {
-        collect(p.actions);
+        collectPrinted(p.actions, texts);
         for (const auto& [variant, actions] : p.variantActions) {
-            collect(actions);
+            collectPrinted(actions, texts);
         }
     }
     return texts;
 }
 
-/// What `print` produced: how many lines, and how many of them are not one process's whole line.
-std::optional<std::string> describeOutput(const Scenario& scenario, const std::string& output) {
-    const auto texts = printedLines(scenario);
-    if (texts.empty()) {
-        return std::nullopt;
-    }
-    int lines = 0;
-    int mixed = 0;
+/// What the processes wrote to the shared output: for `print`, how many lines and how many of
+/// them are not one process's whole line; for any output, which lines appear more than once
+/// (the same data written by several processes, e.g. a buffer flushed in each fork child).
+std::vector<std::string> describeOutput(const Scenario& scenario, const std::string& output) {
+    std::vector<std::string> observations;
+    std::vector<std::string> order;
+    std::map<std::string, int> counts;
     std::istringstream in(output);
     for (std::string line; std::getline(in, line);) {
-        lines += 1;
-        const auto colon = line.find(": ");
-        const bool whole =
-            colon != std::string::npos && texts.count(line.substr(colon + 2)) != 0 && line.find(' ') > colon;
-        mixed += whole ? 0 : 1;
+        if (counts[line]++ == 0) {
+            order.push_back(line);
+        }
     }
-    return std::to_string(lines) + (lines == 1 ? " line" : " lines") + " printed, " + std::to_string(mixed) +
-           " garbled (pieces of different processes' lines run into each other)";
+    const auto texts = printedLines(scenario);
+    if (!texts.empty()) {
+        int lines = 0;
+        int mixed = 0;
+        for (const auto& [line, count] : counts) {
+            const auto colon = line.find(": ");
+            const bool whole = colon != std::string::npos && texts.count(line.substr(colon + 2)) != 0 &&
+                               line.find(' ') > colon;
+            lines += count;
+            mixed += whole ? 0 : count;
+        }
+        observations.push_back(std::to_string(lines) + std::string(lines == 1 ? " line" : " lines") +
+                               " printed, " + std::to_string(mixed) +
+                               " garbled (pieces of different processes' lines run into each other)");
+    } else {
+        // print's lines repeat by design (`lines`); other output that repeats is data that
+        // more than one process wrote out.
+        int repeated = 0;
+        int extra = 0;
+        std::string examples;
+        for (const std::string& line : order) {
+            const int count = counts[line];
+            if (count < 2) {
+                continue;
+            }
+            repeated += 1;
+            extra += count - 1;
+            if (repeated <= 3) {
+                examples += (examples.empty() ? "" : ", ") +
+                            ("'" + line.substr(0, 60) + "' x" + std::to_string(count));
+            }
+        }
+        if (!output.empty()) {
+            observations.push_back(std::to_string(order.size()) + " distinct lines in the output, " +
+                                   std::to_string(repeated) + " of them written more than once (" +
+                                   std::to_string(extra) + " duplicate lines" +
+                                   (examples.empty() ? std::string(")") : ": " + examples + ")"));
+        }
+    }
+    return observations;
 }
 
 std::string signalName(int signal) {
@@ -171,6 +210,7 @@ RunSummary RunSession::run() {
         std::uint64_t lastSeq = 0;
         auto lastChange = Clock::now();
         bool reportOpen = true;
+        std::optional<Clock::time_point> mainFailedAt;
         bool outputOpen = true;
         for (;;) {
             pollfd fds[2] = {{reportOpen ? report.read.get() : -1, POLLIN, 0},
@@ -179,6 +219,9 @@ RunSummary RunSession::run() {
             if (reportOpen && (fds[0].revents & (POLLIN | POLLHUP)) != 0) {
                 reportOpen = drainInto(report.read.get(), reportBuffer);
                 for (auto& r : ReportRecord::takeLines(reportBuffer)) {
+                    if (r.kind == ReportRecord::Kind::Error && r.process == "main" && !mainFailedAt) {
+                        mainFailedAt = Clock::now();
+                    }
                     records.push_back(std::move(r));
                 }
             }
@@ -192,6 +235,12 @@ RunSummary RunSession::run() {
             const auto now = Clock::now();
             if (now - started > options_.timeout) {
                 timedOut = true;
+                break;
+            }
+            // Main failed and is ending, but ending joins its children (as Python's exit does),
+            // and a child blocked on something main will no longer do keeps it alive: the run
+            // has failed with main's error, so it is torn down rather than waited for.
+            if (mainFailedAt && now - *mainFailedAt > kMainFailureGrace) {
                 break;
             }
             const auto snapshot = sink.snapshot();
@@ -254,8 +303,8 @@ RunSummary RunSession::run() {
                                            ")");
         }
     }
-    if (auto printed = describeOutput(scenario_, output)) {
-        summary.observations.push_back(*printed);
+    for (std::string& line : describeOutput(scenario_, output)) {
+        summary.observations.push_back(std::move(line));
     }
     if (diagnosis) {
         summary.outcome = diagnosis->outcome;
