@@ -210,6 +210,8 @@ WaitForGraph WaitForGraph::build(const Input& input) {
             providedByOthers(p, resource, "progress on " + b.objectLabel(on));
             break;
         }
+        case EventType::PoolTaskQueued:
+            break; // an idle pool worker waiting for work: never the cause of a hang
         case EventType::PoolTaskFinished: {
             const std::string resource = obj(on);
             g.addNode(Node{resource, "a result of " + b.objectLabel(on), "resource", false});

@@ -1,6 +1,7 @@
 #include "pool_worker.h"
 
 #include "events/emit.h"
+#include "events/wait_trace.h"
 #include "pool_task_registry.h"
 #include "worker_channel.h"
 
@@ -88,7 +89,12 @@ void runPoolWorker(const PoolWorkerConfig& config, const Target* initializer, Ta
             if (!open) {
                 return; // the parent closed the channel
             }
+            // Idle: waiting for the next task (the wait-for graph knows an idle worker is never
+            // what a hang waits on).
+            WaitTrace idle;
+            idle.begin(config.traceId, EventType::PoolTaskQueued);
             open = channel.fillBlocking();
+            idle.end();
             continue;
         }
         WireReader reader(*frame);

@@ -168,6 +168,7 @@ RunSummary RunSession::run() {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
     std::unique_ptr<TraceWriter> writer;
+    int writerFds = 0;
     if (options_.record) {
         TraceMeta meta;
         meta.scenario = scenario_.id;
@@ -175,6 +176,7 @@ RunSummary RunSession::run() {
         meta.startMethod = summary.startMethod;
         meta.extra["variant"] = summary.variant;
         writer = std::make_unique<TraceWriter>(*options_.record, meta);
+        writerFds = ProcessSweeper::footprint().fds - before.fds; // the recording's own, closed at the end
         summary.trace = std::filesystem::absolute(*options_.record).string();
     }
     LiveSink sink(writer.get());
@@ -297,14 +299,15 @@ RunSummary RunSession::run() {
     for (const auto& p : summary.processes) {
         if (p.exitCode && *p.exitCode < 0) {
             const int signal = static_cast<int>(-*p.exitCode);
-            const bool byTeardown = !mainExit && signal == SIGKILL;
             summary.observations.push_back(p.name + " was ended by signal " + std::to_string(signal) + " (" +
-                                           signalName(signal) + (byTeardown ? ", sent by the teardown" : "") +
-                                           ")");
+                                           signalName(signal) + ")");
         }
     }
     for (std::string& line : describeOutput(scenario_, output)) {
         summary.observations.push_back(std::move(line));
+    }
+    if (!mainExit) {
+        summary.observations.push_back("the host tore the run down: SIGKILL to every process left in it");
     }
     if (diagnosis) {
         summary.outcome = diagnosis->outcome;
@@ -337,7 +340,7 @@ RunSummary RunSession::run() {
             summary.leaks.processes += 1;
         }
     }
-    summary.leaks.fds = std::max(0, after.fds - before.fds);
+    summary.leaks.fds = std::max(0, after.fds - before.fds - writerFds);
 
     if (writer) {
         writer->setMeta("outcome", std::string(toString(summary.outcome)));
