@@ -41,7 +41,7 @@ QString Narrator::describeWait(EventType blockedBy, std::uint64_t object) const 
     case EventType::QueuePut:
         return QStringLiteral("waiting for room in %1").arg(what);
     case EventType::QueueFeederBlocked:
-        return QStringLiteral("waiting for %1's pipe to drain").arg(what);
+        return QStringLiteral("waiting for the pipe of %1 to drain").arg(what);
     case EventType::LockWait:
     case EventType::LockAcquire:
         return QStringLiteral("waiting for the lock %1").arg(what);

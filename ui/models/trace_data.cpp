@@ -50,9 +50,6 @@ void TraceData::apply(const TraceUpdate& update) {
     for (const LockSample& s : update.lockSamples) {
         lockSamples_[s.lock].push_back(s);
     }
-    if (tables) {
-        Q_EMIT tablesChanged();
-    }
     if (!update.events.empty()) {
         const std::size_t first = events_.size();
         if (events_.empty()) {
@@ -61,6 +58,10 @@ void TraceData::apply(const TraceUpdate& update) {
         events_.insert(events_.end(), update.events.begin(), update.events.end());
         endNs_ = events_.back().ts;
         Q_EMIT appended(first, events_.size());
+    }
+    // After the events, so a listener that waits for "finished" sees the whole trace.
+    if (tables) {
+        Q_EMIT tablesChanged();
     }
 }
 

@@ -31,6 +31,8 @@ QString waitVerb(EventType blockedBy) {
         return QStringLiteral("waits for room");
     case EventType::LockWait:
         return QStringLiteral("waits for");
+    case EventType::QueueFeederBlocked:
+        return QStringLiteral("waits for its feeder to flush");
     default:
         return QStringLiteral("waits on");
     }

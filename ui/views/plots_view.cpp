@@ -6,6 +6,7 @@
 #include "session/trace_session.h"
 #include "timeline_plottable.h"
 
+#include <QElapsedTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <map>
@@ -19,15 +20,8 @@ const QColor kPipe(0x8e, 0x44, 0xad);
 const QColor kWait(0xd0, 0x10, 0x2b);
 const QColor kHold(0x1f, 0x77, 0xb4);
 
-QCPLegend* addLegend(QCPAxisRect* rect) {
-    auto* legend = new QCPLegend;
-    rect->insetLayout()->addElement(legend, Qt::AlignTop | Qt::AlignLeft);
-    legend->setLayer(QStringLiteral("legend"));
-    legend->setRowSpacing(0);
-    return legend;
-}
-
-QCPGraph* ensureGraph(QCustomPlot* plot, QCPAxisRect* rect, QCPAxis* valueAxis, const QString& name) {
+QCPGraph* ensureGraph(QCustomPlot* plot, QCPAxisRect* rect, QCPAxis* valueAxis, const QString& name,
+                      QCPLegend* legend) {
     for (int i = 0; i < plot->graphCount(); ++i) {
         if (plot->graph(i)->name() == name && plot->graph(i)->keyAxis()->axisRect() == rect) {
             return plot->graph(i);
@@ -35,9 +29,9 @@ QCPGraph* ensureGraph(QCustomPlot* plot, QCPAxisRect* rect, QCPAxis* valueAxis, 
     }
     auto* g = plot->addGraph(rect->axis(QCPAxis::atBottom), valueAxis);
     g->setName(name);
-    g->addToLegend(rect->insetLayout()->elementCount() > 0
-                       ? qobject_cast<QCPLegend*>(rect->insetLayout()->elementAt(0))
-                       : nullptr);
+    if (legend != nullptr) {
+        g->addToLegend(legend);
+    }
     return g;
 }
 
@@ -50,21 +44,37 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
     plot_ = new QCustomPlot(this);
     plot_->setAutoAddPlottableToLegend(false);
     plot_->setNoAntialiasingOnDrag(true);
+    plot_->setPlottingHint(QCP::phFastPolylines, true);
     layout->addWidget(plot_);
 
     plot_->plotLayout()->clear();
     auto* margins = new QCPMarginGroup(plot_);
-    const QStringList titles{
-        tr("Processes — green: running · orange: blocked (on what: hover) · red: ZOMBIE"),
-        tr("Queue — items waiting (left axis) and bytes in its pipe vs the pipe's capacity (right)"),
-        tr("Locks — time each acquisition waited (red) and held the lock (blue)")};
+    const QStringList titles{tr("Processes: green running · orange blocked (hover: on what) · red ZOMBIE"),
+                             tr("Queue: items waiting (left) · bytes in its pipe (right)"),
+                             tr("Locks: wait (red) and hold (blue) of each acquisition")};
     std::vector<QCPAxisRect*> rects;
     for (int i = 0; i < 3; ++i) {
+        // A header row: the plot's title, and its legend laid out in one line beside it (a
+        // legend inside the plot would hide the data it explains).
+        auto* header = new QCPLayoutGrid;
+        plot_->plotLayout()->addElement(2 * i, 0, header);
         auto* title = new QCPTextElement(plot_, titles[i]);
         title->setTextFlags(Qt::AlignLeft | Qt::AlignVCenter);
         title->setMargins(QMargins(12, 6, 0, 0));
-        plot_->plotLayout()->addElement(2 * i, 0, title);
+        header->addElement(0, 0, title);
+        titles_.push_back(title);
         auto* rect = new QCPAxisRect(plot_);
+        if (i > 0) {
+            auto* legend = new QCPLegend;
+            header->addElement(0, 1, legend);
+            legend->setLayer(QStringLiteral("legend"));
+            legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+            legend->setWrap(0);
+            legend->setMargins(QMargins(4, 2, 4, 2));
+            header->setColumnStretchFactor(0, 1);
+            header->setColumnStretchFactor(1, 0.001);
+            legends_[rect] = legend;
+        }
         plot_->plotLayout()->addElement(2 * i + 1, 0, rect);
         rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
         rect->setRangeDrag(Qt::Horizontal);
@@ -74,9 +84,9 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
         rects.push_back(rect);
         plot_->plotLayout()->setRowStretchFactor(2 * i, 0.001);
     }
-    plot_->plotLayout()->setRowStretchFactor(1, 3);
+    plot_->plotLayout()->setRowStretchFactor(1, 2);
     plot_->plotLayout()->setRowStretchFactor(3, 2);
-    plot_->plotLayout()->setRowStretchFactor(5, 1.6);
+    plot_->plotLayout()->setRowStretchFactor(5, 1.5);
     processRect_ = rects[0];
     queueRect_ = rects[1];
     lockRect_ = rects[2];
@@ -88,16 +98,26 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
     timelinePlottable_ = new TimelinePlottable(processRect_->axis(QCPAxis::atBottom),
                                                processRect_->axis(QCPAxis::atLeft), timeline_);
 
+    // Few ticks on the short value axes: numbers that a class can read, not a picket fence.
+    for (QCPAxis* axis : {queueRect_->axis(QCPAxis::atLeft), queueRect_->axis(QCPAxis::atRight),
+                          lockRect_->axis(QCPAxis::atLeft)}) {
+        axis->ticker()->setTickCount(3);
+    }
+    lockRect_->axis(QCPAxis::atLeft)->ticker()->setTickCount(2);
+    // One time axis: the upper plots keep its grid but leave the numbers to the bottom one.
+    processRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
+    queueRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
     queueRect_->axis(QCPAxis::atLeft)->setLabel(tr("items"));
     queueRect_->axis(QCPAxis::atRight)->setVisible(true);
     queueRect_->axis(QCPAxis::atRight)->setLabel(tr("pipe KiB"));
-    addLegend(queueRect_);
     lockRect_->axis(QCPAxis::atLeft)->setLabel(tr("ms"));
     lockRect_->axis(QCPAxis::atBottom)->setLabel(tr("seconds since the run started"));
-    addLegend(lockRect_);
 
+    // The playhead and the veil over the not-yet-played part lie above the graphs.
+    plot_->addLayer(QStringLiteral("playhead"), plot_->layer(QStringLiteral("main")), QCustomPlot::limAbove);
     for (QCPAxisRect* rect : rects) {
         auto* line = new QCPItemStraightLine(plot_);
+        line->setLayer(QStringLiteral("playhead"));
         line->setClipAxisRect(rect);
         for (QCPItemPosition* p : {line->point1, line->point2}) {
             p->setAxisRect(rect);
@@ -109,6 +129,7 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
         line->point2->setCoords(0, 1);
         playheads_.push_back(line);
         auto* veil = new QCPItemRect(plot_);
+        veil->setLayer(QStringLiteral("playhead"));
         veil->setClipAxisRect(rect);
         veil->topLeft->setAxisRect(rect);
         veil->topLeft->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
@@ -177,11 +198,15 @@ void PlotsView::applyStyle() {
     titleFont.setPointSizeF(font.pointSizeF() + 1);
     plot_->setFont(font);
     plot_->setBackground(bg);
-    for (int i = 0; i < plot_->plotLayout()->elementCount(); ++i) {
-        if (auto* title = qobject_cast<QCPTextElement*>(plot_->plotLayout()->elementAt(i))) {
-            title->setFont(titleFont);
-            title->setTextColor(fg);
-        }
+    for (QCPTextElement* title : titles_) {
+        title->setFont(titleFont);
+        title->setTextColor(fg);
+    }
+    for (auto& [rect, legend] : legends_) {
+        legend->setFont(font);
+        legend->setTextColor(fg);
+        legend->setBrush(Qt::NoBrush);
+        legend->setBorderPen(Qt::NoPen);
     }
     for (QCPAxisRect* rect : {processRect_, queueRect_, lockRect_}) {
         rect->setBackground(bg);
@@ -194,14 +219,6 @@ void PlotsView::applyStyle() {
             axis->setTickPen(QPen(fg));
             axis->setSubTickPen(QPen(fg));
             axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
-        }
-        if (rect->insetLayout()->elementCount() > 0) {
-            if (auto* legend = qobject_cast<QCPLegend*>(rect->insetLayout()->elementAt(0))) {
-                legend->setFont(font);
-                legend->setTextColor(fg);
-                legend->setBrush(presentation_ ? QColor(0x20, 0x20, 0x20, 220) : QColor(255, 255, 255, 220));
-                legend->setBorderPen(QPen(grid));
-            }
         }
     }
     for (auto* line : playheads_) {
@@ -239,31 +256,42 @@ void PlotsView::rebuildSeries() {
         const QString name = data.objectName(object);
         const auto info = data.object(object);
         const bool isQueue = !info || info->kind != ObjectKind::Pipe;
-        QCPGraph* pipe =
-            ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atRight), tr("%1: pipe fill").arg(name));
+        QCPGraph* pipe = ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atRight),
+                                     tr("pipe fill (%1)").arg(name), legends_[queueRect_]);
         const QColor pipeColour = colourIndex == 0 ? kPipe : kPipe.lighter(100 + 30 * colourIndex);
-        pipe->setPen(QPen(pipeColour, presentation_ ? 3 : 2, Qt::DashLine));
+        pipe->setPen(QPen(pipeColour, presentation_ ? 3 : 2));
         pipe->setBrush(QColor(pipeColour.red(), pipeColour.green(), pipeColour.blue(), 40));
         pipe->setLineStyle(QCPGraph::lsStepLeft);
+        // Downsampled to at most kBuckets steps, keeping each bucket's peak: a filled step
+        // polygon of 100 000 points costs the raster engine far more than a frame.
         QVector<double> keys, depths, kib;
-        keys.reserve(qsizetype(samples.size()) + 1);
+        const double span = std::max(data.toSeconds(data.endNs()), 1e-9);
+        constexpr int kBuckets = 800;
+        int bucket = -1;
         for (const LevelSample& s : samples) {
-            keys << data.toSeconds(s.ts);
-            depths << s.depth;
-            kib << s.pipeBytes / 1024.0;
+            const double t = data.toSeconds(s.ts);
+            const int b = samples.size() > std::size_t(2 * kBuckets) ? int(t / span * kBuckets) : bucket + 1;
+            if (b != bucket || keys.isEmpty()) {
+                keys << t;
+                depths << s.depth;
+                kib << s.pipeBytes / 1024.0;
+                bucket = b;
+            } else {
+                depths.back() = std::max(depths.back(), s.depth);
+                kib.back() = std::max(kib.back(), s.pipeBytes / 1024.0);
+            }
             maxDepth = std::max(maxDepth, s.depth);
             maxKiB = std::max(maxKiB, s.pipeBytes / 1024.0);
         }
-        // The level holds until the end of what is known.
-        if (!samples.empty()) {
+        if (!samples.empty()) { // the level holds until the end of what is known
             keys << data.toSeconds(data.endNs());
             depths << depths.back();
             kib << kib.back();
         }
         pipe->setData(keys, kib, true);
         if (isQueue) {
-            QCPGraph* depth =
-                ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atLeft), tr("%1: items").arg(name));
+            QCPGraph* depth = ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atLeft),
+                                          tr("items (%1)").arg(name), legends_[queueRect_]);
             depth->setPen(QPen(colourIndex == 0 ? kDepth : kDepth.lighter(100 + 30 * colourIndex),
                                presentation_ ? 4 : 3));
             depth->setLineStyle(QCPGraph::lsStepLeft);
@@ -274,9 +302,10 @@ void PlotsView::rebuildSeries() {
             maxKiB = std::max(maxKiB, capacityKiB);
             QCPGraph* cap =
                 ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atRight),
-                            tr("%1: pipe capacity (%2)").arg(name, Narrator::formatBytes(info->capacity)));
+                            tr("capacity %1 (%2)").arg(Narrator::formatBytes(info->capacity), name),
+                            legends_[queueRect_]);
             cap->setPen(QPen(kWait, presentation_ ? 3 : 2, Qt::DotLine));
-            cap->setData(QVector<double>{0, std::max(data.toSeconds(data.endNs()), 1e-3) * 10},
+            cap->setData(QVector<double>{0, std::max(data.toSeconds(data.endNs()), 1e-3)},
                          QVector<double>{capacityKiB, capacityKiB}, true);
         }
         ++colourIndex;
@@ -304,14 +333,14 @@ void PlotsView::rebuildSeries() {
     }
     if (!lockNames.isEmpty()) {
         const QString names = lockNames.join(QStringLiteral(", "));
-        QCPGraph* hold =
-            ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft), tr("held (%1)").arg(names));
+        QCPGraph* hold = ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft),
+                                     tr("held (%1)").arg(names), legends_[lockRect_]);
         hold->setPen(QPen(kHold, presentation_ ? 3 : 2));
         hold->setLineStyle(QCPGraph::lsImpulse);
         hold->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, presentation_ ? 10 : 7));
         hold->setData(holdKeys, holds, true);
-        QCPGraph* wait =
-            ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft), tr("waited (%1)").arg(names));
+        QCPGraph* wait = ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft),
+                                     tr("waited (%1)").arg(names), legends_[lockRect_]);
         wait->setPen(QPen(kWait, presentation_ ? 3 : 2));
         wait->setLineStyle(QCPGraph::lsImpulse);
         wait->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, presentation_ ? 11 : 8));
@@ -358,8 +387,17 @@ void PlotsView::refresh() {
         processRect_->axis(QCPAxis::atBottom)->setRange(-end * 0.01, end * 1.02);
     }
     updatePlayhead();
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    QElapsedTimer clock;
+    clock.start();
+    plot_->replot(QCustomPlot::rpImmediateRefresh);
     ++replots_;
+    lastReplotMs_ = clock.elapsed();
+    // A slow machine (software raster at 1920 px) gets fewer frames, never a busy GUI thread:
+    // at least as much idle time as drawing time between two redraws.
+    refreshTimer_.setInterval(std::max<int>(kRefreshMs, int(2 * lastReplotMs_)));
+    if (qEnvironmentVariableIsSet("FORKSCOPE_DEBUG_REPLOT")) {
+        qInfo("replot %lld ms", lastReplotMs_);
+    }
 }
 
 bool PlotsView::exportTo(const QString& path, double scale) {

@@ -2,6 +2,7 @@
 
 #include <QTimer>
 #include <QWidget>
+#include <map>
 #include <vector>
 
 class QCustomPlot;
@@ -9,6 +10,7 @@ class QCPAxisRect;
 class QCPItemStraightLine;
 class QCPItemRect;
 class QCPTextElement;
+class QCPLegend;
 
 namespace forkscope {
 
@@ -35,6 +37,8 @@ public:
     /// The visible time window (seconds); the auto range follows the trace until the user zooms.
     [[nodiscard]] std::pair<double, double> timeWindow() const;
     [[nodiscard]] int replotCount() const noexcept { return replots_; }
+    /// How long the last redraw took (the benchmark of the GUI's frame budget).
+    [[nodiscard]] qint64 lastReplotMs() const noexcept { return lastReplotMs_; }
 
 public Q_SLOTS:
     void resetZoom();
@@ -54,6 +58,8 @@ private:
     QCPAxisRect* queueRect_ = nullptr;
     QCPAxisRect* lockRect_ = nullptr;
     TimelinePlottable* timelinePlottable_ = nullptr;
+    std::vector<QCPTextElement*> titles_;
+    std::map<QCPAxisRect*, QCPLegend*> legends_;
     std::vector<QCPItemStraightLine*> playheads_;
     std::vector<QCPItemRect*> veils_;
     QTimer refreshTimer_;
@@ -63,6 +69,7 @@ private:
     bool syncing_ = false;
     bool presentation_ = false;
     int replots_ = 0;
+    qint64 lastReplotMs_ = 0;
 };
 
 } // namespace forkscope

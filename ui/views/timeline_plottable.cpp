@@ -42,6 +42,12 @@ QRectF TimelinePlottable::segmentRect(const Segment& s) const {
 void TimelinePlottable::draw(QCPPainter* painter) {
     const QRect clip = clipRect();
     QFont font = mParentPlot->font();
+    // Labels shrink to fit a bar when there are many rows; below a legible size they are left out.
+    const double barHeight =
+        std::abs(mValueAxis->coordToPixel(kHalfBar) - mValueAxis->coordToPixel(-kHalfBar));
+    const int pixelSize = std::min(QFontMetrics(font).height(), int(barHeight * 0.8));
+    const bool labels = pixelSize >= 10;
+    font.setPixelSize(std::max(pixelSize, 1));
     painter->setFont(font);
     const QFontMetrics metrics(font);
     const TraceData& data = model_.traceData();
@@ -67,7 +73,7 @@ void TimelinePlottable::draw(QCPPainter* painter) {
         } else if (s.phase.phase == ProcessPhase::Running) {
             label = ProcessTimelineModel::phaseLabel(s.phase.phase);
         }
-        if (!label.isEmpty()) {
+        if (labels && !label.isEmpty()) {
             const QRectF visible = r.intersected(clip);
             const QString text = metrics.elidedText(label, Qt::ElideRight, int(visible.width()) - 8);
             if (text.size() > 3) {

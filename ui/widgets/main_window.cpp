@@ -88,6 +88,7 @@ void MainWindow::buildLayout() {
     headline_->setTextFormat(Qt::RichText);
     layout->addWidget(headline_);
     auto* splitter = new QSplitter(Qt::Vertical, central);
+    splitter_ = splitter;
     plots_ = new PlotsView(session_, *timelineModel_, splitter);
     tabs_ = new QTabWidget(splitter);
     graph_ = new WaitForGraphView(session_, tabs_);
@@ -109,6 +110,7 @@ void MainWindow::buildLayout() {
     splitter->addWidget(tabs_);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({600, 400});
     layout->addWidget(splitter, 1);
     caption_ = new QLabel(central);
     caption_->setObjectName(QStringLiteral("caption"));
@@ -211,6 +213,10 @@ void MainWindow::setPresentation(bool on) {
                                                "padding: 10px 16px; border: 2px solid #ffd600; }"));
         caption_->setMinimumHeight(QFontMetrics(captionFont).height() * 2 + 24);
         libraryDock_->hide();
+        // The plots are the show: they get most of the height.
+        normalSplit_ = splitter_->sizes();
+        const int total = normalSplit_.value(0) + normalSplit_.value(1);
+        splitter_->setSizes({total * 7 / 10, total - total * 7 / 10});
         session_.setSpeed(0.25); // slow motion: a class needs time to see each step
         if (presentationFullScreen_) {
             showFullScreen();
@@ -223,6 +229,9 @@ void MainWindow::setPresentation(bool on) {
                                                "padding: 6px 12px; border-radius: 4px; }"));
         caption_->setMinimumHeight(QFontMetrics(normalFont_).height() * 2);
         libraryDock_->show();
+        if (!normalSplit_.isEmpty()) {
+            splitter_->setSizes(normalSplit_);
+        }
         session_.setSpeed(speedBeforePresentation_);
         if (isFullScreen()) {
             showNormal();

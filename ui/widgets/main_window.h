@@ -12,6 +12,7 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QTabWidget;
+class QSplitter;
 class QTableView;
 
 namespace forkscope {
@@ -103,6 +104,8 @@ private:
     EventLogView* log_ = nullptr;
     QTableView* processTable_ = nullptr;
     QTabWidget* tabs_ = nullptr;
+    QSplitter* splitter_ = nullptr;
+    QList<int> normalSplit_;
     TransportBar* transport_ = nullptr;
     QLabel* headline_ = nullptr;
     QLabel* caption_ = nullptr;
