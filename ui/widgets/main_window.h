@@ -47,6 +47,9 @@ public:
     [[nodiscard]] QString captionText() const;
     [[nodiscard]] bool isPresentation() const noexcept { return presentation_; }
     [[nodiscard]] QAction* action(const QString& name) const;
+    /// The JSON summary the session host printed for the last run (empty before/without one).
+    [[nodiscard]] const QByteArray& lastSummary() const noexcept { return lastSummary_; }
+    [[nodiscard]] bool isRunning() const { return runner_.isRunning(); }
 
     void openTrace(const QString& path);
     /// Loads the scenario list from `forkscope-cli list --json` (asynchronously).

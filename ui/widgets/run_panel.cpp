@@ -138,6 +138,10 @@ void RunPanel::setOutcome(const QString& html) {
     outcome_->setText(html);
 }
 
+QString RunPanel::outcomeText() const {
+    return outcome_->text();
+}
+
 ScenarioRunner::Request RunPanel::request() const {
     ScenarioRunner::Request r;
     r.scenario = scenarioId_;

@@ -41,6 +41,7 @@ public:
     [[nodiscard]] int parameterCount() const { return static_cast<int>(editors_.size()); }
     [[nodiscard]] QWidget* parameterEditor(const QString& name) const;
     void setOutcome(const QString& html);
+    [[nodiscard]] QString outcomeText() const;
 
 private:
     QString scenarioId_;
