@@ -2,6 +2,7 @@
 // parameter form, Run (the session host's command line and its live recording), the outcome
 // and diagnosis from its JSON summary, and Stop. The host is tests/ui/fake_cli.sh, which keeps
 // the contract of contracts.md and writes the demo recording, so this tests the GUI's side only.
+#include "models/comparison_model.h"
 #include "session/trace_session.h"
 #include "ui_test_main.h"
 #include "views/wait_for_graph_view.h"
@@ -9,6 +10,7 @@
 #include "widgets/run_panel.h"
 #include "widgets/scenario_library_view.h"
 
+#include <QAbstractItemModelTester>
 #include <QAction>
 #include <QDir>
 #include <QLineEdit>
@@ -44,7 +46,9 @@ private Q_SLOTS:
 
     void cleanupTestCase() {
         // Recordings go to the (test-mode) data directory: leave nothing behind.
-        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+        const QString data = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+        QDir(data).removeRecursively();
+        QDir().rmpath(QFileInfo(data).path()); // and the empty test-mode folders above it
     }
 
     void theParameterFormFollowsTheScenario() {
@@ -96,6 +100,28 @@ private Q_SLOTS:
         QVERIFY2(w.runPanel()->outcomeText().contains(QStringLiteral("stall")),
                  qPrintable(w.runPanel()->outcomeText()));
         qunsetenv("FORKSCOPE_FAKE_HANG");
+    }
+
+    void compareTheThreeStartMethods() {
+        MainWindow w;
+        w.refreshScenarioList();
+        QTRY_COMPARE_WITH_TIMEOUT(w.libraryModel().scenarioCount(), std::size_t(1), 10000);
+        w.library()->selectScenario(QStringLiteral("queue-join-deadlock"));
+        w.action(QStringLiteral("compare"))->trigger();
+        QVERIFY(w.isComparing());
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isComparing(), 30000);
+        ComparisonModel* model = w.comparisonModel();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model->resultCount(), 3);
+        QCOMPARE(model->columnCount(), 3);
+        for (int c = 0; c < 3; ++c) {
+            QCOMPARE(model->data(model->index(0, c)).toString(), QStringLiteral("deadlock")); // outcome row
+        }
+        QVERIFY(!model->rowDiffers(0));
+        // A method that behaves differently is highlighted.
+        model->setResult(QStringLiteral("spawn"), R"({"outcome": "error", "expected_outcome": "deadlock"})");
+        QVERIFY(model->rowDiffers(0));
+        QCOMPARE(model->data(model->index(0, 1), ComparisonModel::DiffersRole).toBool(), true);
     }
 
     void aMissingHostIsReportedNotFatal() {

@@ -9,8 +9,9 @@ TraceFollower::TraceFollower(QObject* parent) : QObject(parent) {}
 
 TraceFollower::~TraceFollower() = default;
 
-void TraceFollower::open(const QString& path, bool waitForFile) {
+void TraceFollower::open(const QString& path, bool waitForFile, quint64 generation) {
     close();
+    generation_ = generation;
     path_ = path;
     waitForFile_ = waitForFile;
     if (timer_ == nullptr) {
@@ -78,6 +79,7 @@ void TraceFollower::poll() {
     }
     try {
         auto update = std::make_shared<TraceUpdate>();
+        update->generation = generation_;
         update->reset = !sentFirst_;
         update->firstSeq = lastSeq_ + 1;
         update->events = reader_->events(lastSeq_, kBatchEvents);

@@ -28,7 +28,7 @@ public:
 
 public Q_SLOTS:
     /// Starts following `path`. `waitForFile`: a live run whose host has not created it yet.
-    void open(const QString& path, bool waitForFile);
+    void open(const QString& path, bool waitForFile, quint64 generation = 0);
     void close();
     /// One poll (the timer calls it; tests may too).
     void poll();
@@ -44,6 +44,7 @@ private:
     QTimer* timer_ = nullptr;
     QString path_;
     bool waitForFile_ = false;
+    quint64 generation_ = 0;
     std::unique_ptr<TraceReader> reader_;
     StateModel model_;
     std::uint64_t lastSeq_ = 0;

@@ -45,8 +45,9 @@ struct LockSample {
 /// What the follower thread read from the trace since its last update. The GUI thread only
 /// appends it to TraceData: every SQL query and every replay step happened in the follower.
 struct TraceUpdate {
-    bool reset = false;         ///< the first update of a newly opened file
-    std::uint64_t firstSeq = 1; ///< seq of events[0]
+    std::uint64_t generation = 0; ///< which open() it belongs to (late updates of an old file are dropped)
+    bool reset = false;           ///< the first update of a newly opened file
+    std::uint64_t firstSeq = 1;   ///< seq of events[0]
     std::vector<Event> events;
     std::vector<PhaseChange> phases;
     std::vector<LevelSample> levels;

@@ -27,7 +27,9 @@ LaunchOptions LaunchOptions::parse(const QStringList& arguments) {
                                  QStringLiteral("name"));
     const QCommandLineOption presentation(QStringLiteral("presentation"),
                                           QStringLiteral("Start in presentation mode"));
-    parser.addOptions({scenario, method, fix, run, shot, after, at, tab, presentation});
+    const QCommandLineOption compare(QStringLiteral("compare"),
+                                     QStringLiteral("Run the scenario under fork, spawn and forkserver"));
+    parser.addOptions({scenario, method, fix, run, shot, after, at, tab, presentation, compare});
 
     LaunchOptions o;
     if (!parser.parse(arguments)) {
@@ -48,6 +50,7 @@ LaunchOptions LaunchOptions::parse(const QStringList& arguments) {
     o.startMethod = parser.value(method);
     o.fix = parser.isSet(fix);
     o.run = parser.isSet(run);
+    o.compare = parser.isSet(compare);
     o.screenshot = parser.value(shot);
     o.presentation = parser.isSet(presentation);
     o.tab = parser.value(tab);
@@ -70,7 +73,7 @@ LaunchOptions LaunchOptions::parse(const QStringList& arguments) {
             QStringLiteral("--start-method must be fork, spawn or forkserver, got '%1'").arg(o.startMethod);
         return o;
     }
-    if (o.run && o.scenario.isEmpty()) {
+    if ((o.run || o.compare) && o.scenario.isEmpty()) {
         o.error = QStringLiteral("--run needs --scenario ID");
         return o;
     }

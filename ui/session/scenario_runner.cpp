@@ -27,6 +27,9 @@ ScenarioRunner::ScenarioRunner(QObject* parent) : QObject(parent) {
 }
 
 ScenarioRunner::~ScenarioRunner() {
+    // Whoever listens may be half destroyed by now: the end of this host is reported to nobody.
+    process_.disconnect(this);
+    blockSignals(true);
     if (process_.state() != QProcess::NotRunning) {
         // Never leave a host (and its workers) behind: terminate, then insist.
         process_.terminate();

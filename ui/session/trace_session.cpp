@@ -10,7 +10,6 @@ TraceSession::TraceSession(QObject* parent) : QObject(parent) {
     qRegisterMetaType<forkscope::TraceUpdatePtr>();
     follower_ = new TraceFollower;
     follower_->moveToThread(&thread_);
-    connect(&thread_, &QThread::finished, follower_, &QObject::deleteLater);
     connect(this, &TraceSession::followerOpen, follower_, &TraceFollower::open);
     connect(this, &TraceSession::followerClose, follower_, &TraceFollower::close);
     connect(follower_, &TraceFollower::updated, this, &TraceSession::onUpdate);
@@ -24,6 +23,9 @@ TraceSession::TraceSession(QObject* parent) : QObject(parent) {
 TraceSession::~TraceSession() {
     thread_.quit();
     thread_.wait();
+    // The thread is gone, so nothing else can touch the follower: deleting it here closes its
+    // reader (SQLite then removes the -wal/-shm files of a finished trace).
+    delete follower_;
 }
 
 void TraceSession::openRecording(const QString& path) {
@@ -33,7 +35,7 @@ void TraceSession::openRecording(const QString& path) {
     followEnd_ = true;
     data_.clear();
     movePosition(0);
-    Q_EMIT followerOpen(path, false);
+    Q_EMIT followerOpen(path, false, ++generation_);
     Q_EMIT opened(path);
 }
 
@@ -44,7 +46,7 @@ void TraceSession::followLive(const QString& path) {
     followEnd_ = true;
     data_.clear();
     movePosition(0);
-    Q_EMIT followerOpen(path, true);
+    Q_EMIT followerOpen(path, true, ++generation_);
     Q_EMIT opened(path);
 }
 
@@ -53,6 +55,7 @@ void TraceSession::close() {
     path_.clear();
     live_ = false;
     data_.clear();
+    ++generation_;
     Q_EMIT followerClose();
     movePosition(0);
 }
@@ -62,6 +65,9 @@ void TraceSession::setLive(bool live) {
 }
 
 void TraceSession::onUpdate(const forkscope::TraceUpdatePtr& update) {
+    if (update->generation != generation_) {
+        return; // a late batch of the file shown before
+    }
     data_.apply(*update);
     if (followEnd_) {
         movePosition(data_.endNs());

@@ -65,7 +65,7 @@ Q_SIGNALS:
     void failed(const QString& message);
 
     // To the follower thread (queued).
-    void followerOpen(const QString& path, bool waitForFile);
+    void followerOpen(const QString& path, bool waitForFile, quint64 generation);
     void followerClose();
 
 private:
@@ -79,6 +79,7 @@ private:
     QTimer frameTimer_;
     QElapsedTimer frameClock_;
     QString path_;
+    quint64 generation_ = 0; ///< bumped by every open/close; older updates are ignored
     bool live_ = false;
     std::int64_t position_ = 0;
     bool playing_ = false;

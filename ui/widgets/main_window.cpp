@@ -1,11 +1,13 @@
 #include "main_window.h"
 
+#include "models/comparison_model.h"
 #include "models/event_log_model.h"
 #include "models/narrator.h"
 #include "models/process_timeline_model.h"
 #include "run_panel.h"
 #include "scenario_library_view.h"
 #include "transport_bar.h"
+#include "views/comparison_view.h"
 #include "views/event_log_view.h"
 #include "views/plots_view.h"
 #include "views/wait_for_graph_view.h"
@@ -31,6 +33,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setObjectName(QStringLiteral("MainWindow"));
     logModel_ = new EventLogModel(session_.data(), this);
     timelineModel_ = new ProcessTimelineModel(session_.data(), this);
+    comparisonModel_ = new ComparisonModel(this);
     buildActions();
     buildLayout();
     buildMenus();
@@ -61,7 +64,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     updateHeadline();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // The views and models (child widgets) refer to session_ and runner_, which as members die
+    // before the children would: take the children down first, with nothing reporting back.
+    runner_.disconnect(this);
+    session_.disconnect(this);
+    listProcess_.disconnect(this);
+    exportProcess_.disconnect(this);
+    delete centralWidget();
+    delete libraryDock_;
+}
 
 void MainWindow::buildLayout() {
     library_ = new ScenarioLibraryView(libraryModel_, this);
@@ -78,6 +90,7 @@ void MainWindow::buildLayout() {
     libraryDock_->setWidget(left);
     libraryDock_->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::LeftDockWidgetArea, libraryDock_);
+    resizeDocks({libraryDock_}, {400}, Qt::Horizontal); // guideline names are long
 
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
@@ -106,6 +119,8 @@ void MainWindow::buildLayout() {
     tabs_->addTab(graph_, tr("Wait-for graph"));
     tabs_->addTab(log_, tr("Event log"));
     tabs_->addTab(processTable_, tr("Processes"));
+    comparison_ = new ComparisonView(*comparisonModel_, tabs_);
+    tabs_->addTab(comparison_, tr("Start methods"));
     splitter->addWidget(plots_);
     splitter->addWidget(tabs_);
     splitter->setStretchFactor(0, 3);
@@ -249,11 +264,17 @@ void MainWindow::selectTab(const QString& name) {
         tabs_->setCurrentWidget(log_);
     } else if (name == QLatin1String("processes")) {
         tabs_->setCurrentWidget(processTable_);
+    } else if (name == QLatin1String("compare")) {
+        tabs_->setCurrentWidget(comparison_);
     }
 }
 
 void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
+    const QString lastScenario = pending_.scenario;
     pending_ = options;
+    if (pending_.scenario.isEmpty()) {
+        pending_.scenario = lastScenario; // from the settings: select it when the list arrives
+    }
     if (!options.startMethod.isEmpty()) {
         runPanel_->setStartMethod(options.startMethod);
     }
@@ -281,10 +302,10 @@ void MainWindow::applyLaunchOptions(const LaunchOptions& options) {
             });
         }
     }
-    pendingRun_ = options.run;
+    pendingRun_ = options.run || options.compare;
     if (pendingRun_ && libraryModel_.scenarioCount() > 0) {
         pendingRun_ = false;
-        runScenario();
+        options.compare ? compareStartMethods() : runScenario();
     }
     if (!options.screenshot.isEmpty()) {
         QTimer::singleShot(int(options.after * 1000), this, [this] {

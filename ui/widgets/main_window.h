@@ -17,6 +17,8 @@ class QTableView;
 
 namespace forkscope {
 
+class ComparisonModel;
+class ComparisonView;
 class EventLogModel;
 class EventLogView;
 class PlotsView;
@@ -64,9 +66,14 @@ public:
     void applyLaunchOptions(const LaunchOptions& options);
     bool saveScreenshot(const QString& path);
 
+    [[nodiscard]] ComparisonModel* comparisonModel() const noexcept { return comparisonModel_; }
+    [[nodiscard]] bool isComparing() const noexcept { return !comparing_.isEmpty(); }
+
 public Q_SLOTS:
     void runScenario();
     void stopScenario();
+    /// Runs the selected scenario under fork, spawn and forkserver, one after the other.
+    void compareStartMethods();
 
 Q_SIGNALS:
     void screenshotSaved(const QString& path, bool ok);
@@ -88,11 +95,17 @@ private:
     void restoreSettings();
     void saveSettings() const;
     void updateHeadline();
+    void runNextComparison();
+    void comparisonRunFinished(const QByteArray& summaryJson, const QString& errorText);
 
     TraceSession session_;
     ScenarioLibraryModel libraryModel_;
     EventLogModel* logModel_ = nullptr;
     ProcessTimelineModel* timelineModel_ = nullptr;
+    ComparisonModel* comparisonModel_ = nullptr;
+    ComparisonView* comparison_ = nullptr;
+    QStringList pendingMethods_;
+    QString comparing_; ///< the start method of the comparison run in progress
     ScenarioRunner runner_;
     QProcess listProcess_;
     QProcess exportProcess_;

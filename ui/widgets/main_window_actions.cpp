@@ -58,6 +58,8 @@ void MainWindow::buildActions() {
     connect(add(QStringLiteral("kill"), tr("&Kill worker"), QKeySequence(Qt::CTRL | Qt::Key_K),
                 QStyle::SP_BrowserStop),
             &QAction::triggered, this, &MainWindow::killSelectedWorker);
+    connect(add(QStringLiteral("compare"), tr("&Compare start methods"), QKeySequence(Qt::CTRL | Qt::Key_M)),
+            &QAction::triggered, this, &MainWindow::compareStartMethods);
     actions_.at(QStringLiteral("kill"))
         ->setStatusTip(tr("Fault injection: SIGKILL the process selected in the Processes tab"));
     connect(add(QStringLiteral("play"), tr("Play"), QKeySequence(Qt::Key_Space), QStyle::SP_MediaPlay),
@@ -90,7 +92,7 @@ void MainWindow::buildMenus() {
         }
     }
     auto* run = menuBar()->addMenu(tr("&Run"));
-    for (const char* name : {"run", "stop", "kill"}) {
+    for (const char* name : {"run", "compare", "stop", "kill"}) {
         run->addAction(actions_.at(QString::fromLatin1(name)));
     }
     auto* playback = menuBar()->addMenu(tr("&Playback"));
@@ -105,6 +107,7 @@ void MainWindow::buildMenus() {
 void MainWindow::updateActions() {
     const bool running = runner_.isRunning();
     actions_.at(QStringLiteral("run"))->setEnabled(!running && !runPanel_->scenarioId().isEmpty());
+    actions_.at(QStringLiteral("compare"))->setEnabled(!running && !runPanel_->scenarioId().isEmpty());
     actions_.at(QStringLiteral("stop"))->setEnabled(running);
     const auto rows = processTable_->selectionModel()->selectedRows();
     actions_.at(QStringLiteral("kill"))->setEnabled(running && !rows.isEmpty());
@@ -168,7 +171,7 @@ void MainWindow::setScenarioList(const QByteArray& json) {
     updateHeadline();
     if (pendingRun_) {
         pendingRun_ = false;
-        runScenario();
+        pending_.compare ? compareStartMethods() : runScenario();
     }
 }
 
@@ -198,6 +201,7 @@ void MainWindow::runScenario() {
 }
 
 void MainWindow::stopScenario() {
+    pendingMethods_.clear(); // Stop also ends a comparison
     runner_.stop();
     statusBar()->showMessage(tr("Stopping: the session host tears the run down and finishes the recording…"));
 }
@@ -216,7 +220,9 @@ void MainWindow::onRunFinished(int exitCode, const QByteArray& summaryJson, cons
                 .arg(asExpected ? QStringLiteral("#2e9e4f") : QStringLiteral("#d0102b"), outcome, expected);
         if (auto d = summary.find("diagnosis"); d != summary.end() && d->is_object()) {
             graph_->setDiagnosisJson(QByteArray::fromStdString(d->dump()));
-            tabs_->setCurrentWidget(graph_);
+            if (comparing_.isEmpty()) {
+                tabs_->setCurrentWidget(graph_);
+            }
         }
         if (auto e = summary.find("error"); e != summary.end() && e->is_string()) {
             html += QStringLiteral("<br><span style='color:#d0102b'>%1</span>")
@@ -236,6 +242,7 @@ void MainWindow::onRunFinished(int exitCode, const QByteArray& summaryJson, cons
     statusBar()->showMessage(tr("The run ended (exit code %1)").arg(exitCode));
     updateActions();
     updateCaption();
+    comparisonRunFinished(summaryJson, errorText);
 }
 
 void MainWindow::killSelectedWorker() {
