@@ -211,6 +211,10 @@ private Q_SLOTS:
         w.session().setPosition(DemoTrace::kStart + 66'000'000);
         QVERIFY2(w.captionText().contains(QStringLiteral("worker-1 is now a zombie")),
                  qPrintable(w.captionText()));
+        // From the moment the host diagnosed the run, the caption tells the diagnosis.
+        w.session().setPosition(DemoTrace::kTeardown);
+        QVERIFY2(w.captionText().startsWith(QStringLiteral("Deadlock found: main joins worker-0 → ")),
+                 qPrintable(w.captionText()));
     }
 
     void plotsExportAndScreenshot() {

@@ -3,6 +3,7 @@
 #include "models/comparison_model.h"
 #include "models/event_log_model.h"
 #include "models/narrator.h"
+#include "models/wait_for_graph.h"
 #include "models/process_timeline_model.h"
 #include "run_panel.h"
 #include "scenario_library_view.h"
@@ -164,6 +165,20 @@ void MainWindow::updateCaption() {
     if (i < 0) {
         caption_->setText(tr("The run is about to start."));
         return;
+    }
+    // Once the host has diagnosed the run, that is the story: say it, chain and all.
+    bool ok = false;
+    const qint64 teardown = data.metaValue("teardown_ns").toLongLong(&ok);
+    const QByteArray diagnosis = data.metaValue("diagnosis").toUtf8();
+    if (ok && !diagnosis.isEmpty() && session_.position() >= std::min<std::int64_t>(teardown, data.endNs())) {
+        try {
+            const auto g = WaitForGraph::fromDiagnosisJson(diagnosis);
+            caption_->setText(tr("%1 found: %2").arg(g.kind.left(1).toUpper() + g.kind.mid(1),
+                                                     g.chain.join(QStringLiteral(" → "))));
+            return;
+        } catch (const std::exception&) {
+            // a damaged diagnosis: the wait-for graph tab says so; narrate the events instead
+        }
     }
     // ObjectCreated is bookkeeping; narrate the latest event that tells the story.
     auto j = i;
