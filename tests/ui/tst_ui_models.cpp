@@ -107,11 +107,13 @@ private Q_SLOTS:
         const std::size_t half = events.size() / 2;
         TraceUpdate first;
         first.reset = true;
+        first.lastSeq = events.size(); // the follower read half of what the file holds
         first.events.assign(events.begin(), events.begin() + std::ptrdiff_t(half));
         first.processes = demoProcesses();
         first.objects = demoObjects();
         data.apply(first);
         QCOMPARE(model.rowCount(), int(half));
+        QCOMPARE(data.eventsInFile(), events.size()); // what the loading progress shows
         TraceUpdate second;
         second.events.assign(events.begin() + std::ptrdiff_t(half), events.end());
         second.processes = demoProcesses();

@@ -11,6 +11,7 @@ void TraceData::clear() {
     events_.shrink_to_fit();
     startNs_ = endNs_ = 0;
     finished_ = false;
+    fileEvents_ = 0;
     processes_.clear();
     objects_.clear();
     objectIndex_.clear();
@@ -29,6 +30,7 @@ void TraceData::apply(const TraceUpdate& update) {
     const bool tables = update.processes.size() != processes_.size() ||
                         update.objects.size() != objects_.size() || update.meta != meta_ ||
                         update.finished != finished_;
+    fileEvents_ = update.lastSeq;
     processes_ = update.processes;
     objects_ = update.objects;
     meta_ = update.meta;

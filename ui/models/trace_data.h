@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <QString>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
@@ -26,6 +27,10 @@ public:
     [[nodiscard]] std::int64_t startNs() const noexcept { return startNs_; }
     [[nodiscard]] std::int64_t endNs() const noexcept { return endNs_; }
     [[nodiscard]] bool finished() const noexcept { return finished_; }
+    /// Events in the file so far (the follower may still be reading them: a big recording).
+    [[nodiscard]] std::uint64_t eventsInFile() const noexcept {
+        return std::max<std::uint64_t>(fileEvents_, events_.size());
+    }
     [[nodiscard]] double toSeconds(std::int64_t ns) const noexcept { return double(ns - startNs_) / 1e9; }
     [[nodiscard]] std::int64_t fromSeconds(double s) const noexcept {
         return startNs_ + static_cast<std::int64_t>(s * 1e9);
@@ -67,6 +72,7 @@ private:
     std::int64_t startNs_ = 0;
     std::int64_t endNs_ = 0;
     bool finished_ = false;
+    std::uint64_t fileEvents_ = 0;
     std::vector<ProcessInfo> processes_;
     std::vector<ObjectInfo> objects_;
     std::map<std::uint64_t, std::size_t> objectIndex_;

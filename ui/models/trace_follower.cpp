@@ -83,6 +83,8 @@ void TraceFollower::poll() {
         update->reset = !sentFirst_;
         update->firstSeq = lastSeq_ + 1;
         update->events = reader_->events(lastSeq_, kBatchEvents);
+        update->lastSeq =
+            update->events.size() < kBatchEvents ? lastSeq_ + update->events.size() : reader_->lastSeq();
         update->caughtUp = update->events.size() < kBatchEvents;
         std::uint64_t seq = lastSeq_;
         for (const Event& e : update->events) {

@@ -56,7 +56,8 @@ struct TraceUpdate {
     std::vector<ObjectInfo> objects;    ///< the whole (small) table, every update
     std::map<std::string, std::string> meta;
     bool finished = false;
-    bool caughtUp = true; ///< false: more events were waiting beyond this batch
+    bool caughtUp = true;      ///< false: more events were waiting beyond this batch
+    std::uint64_t lastSeq = 0; ///< the last seq in the file when this batch was read (for progress)
 };
 
 using TraceUpdatePtr = std::shared_ptr<const TraceUpdate>;

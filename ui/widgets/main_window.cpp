@@ -3,8 +3,8 @@
 #include "models/comparison_model.h"
 #include "models/event_log_model.h"
 #include "models/narrator.h"
-#include "models/wait_for_graph.h"
 #include "models/process_timeline_model.h"
+#include "models/wait_for_graph.h"
 #include "run_panel.h"
 #include "scenario_library_view.h"
 #include "transport_bar.h"
@@ -19,6 +19,7 @@
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
+#include <QProgressBar>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -46,6 +47,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         updateCaption();
     });
     connect(&session_.data(), &TraceData::appended, this, &MainWindow::updateCaption);
+    connect(&session_.data(), &TraceData::appended, this, &MainWindow::updateLoading);
+    connect(&session_.data(), &TraceData::cleared, this, &MainWindow::updateLoading);
     connect(&session_.data(), &TraceData::tablesChanged, this, &MainWindow::updateHeadline);
     connect(&session_, &TraceSession::playingChanged, this, &MainWindow::updateActions);
     connect(&session_, &TraceSession::failed, this, [this](const QString& message) {
@@ -142,6 +145,25 @@ void MainWindow::buildLayout() {
                          central);
     layout->addWidget(transport_);
     setCentralWidget(central);
+    loading_ = new QProgressBar(this);
+    loading_->setMaximumWidth(320);
+    loading_->setFormat(tr("Loading %v of %m events"));
+    loading_->setVisible(false);
+    statusBar()->addPermanentWidget(loading_);
+}
+
+void MainWindow::updateLoading() {
+    // A recording that takes more than one batch to read shows how far the reading got.
+    const TraceData& data = session_.data();
+    const auto inFile = data.eventsInFile();
+    const bool loading = inFile > data.events().size() && !session_.isLive();
+    if (loading) {
+        // QProgressBar counts in int: scale big traces down to thousands.
+        const int scale = inFile > 1'000'000'000 ? 1000 : 1;
+        loading_->setRange(0, int(inFile / std::uint64_t(scale)));
+        loading_->setValue(int(data.events().size() / std::uint64_t(scale)));
+    }
+    loading_->setVisible(loading);
 }
 
 QAction* MainWindow::action(const QString& name) const {
@@ -173,8 +195,9 @@ void MainWindow::updateCaption() {
     if (ok && !diagnosis.isEmpty() && session_.position() >= std::min<std::int64_t>(teardown, data.endNs())) {
         try {
             const auto g = WaitForGraph::fromDiagnosisJson(diagnosis);
-            caption_->setText(tr("%1 found: %2").arg(g.kind.left(1).toUpper() + g.kind.mid(1),
-                                                     g.chain.join(QStringLiteral(" → "))));
+            caption_->setText(
+                tr("%1 found: %2")
+                    .arg(g.kind.left(1).toUpper() + g.kind.mid(1), g.chain.join(QStringLiteral(" → "))));
             return;
         } catch (const std::exception&) {
             // a damaged diagnosis: the wait-for graph tab says so; narrate the events instead

@@ -11,6 +11,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QProgressBar;
 class QTabWidget;
 class QSplitter;
 class QTableView;
@@ -95,6 +96,7 @@ private:
     void restoreSettings();
     void saveSettings() const;
     void updateHeadline();
+    void updateLoading();
     void runNextComparison();
     void comparisonRunFinished(const QByteArray& summaryJson, const QString& errorText);
 
@@ -125,6 +127,7 @@ private:
     TransportBar* transport_ = nullptr;
     QLabel* headline_ = nullptr;
     QLabel* caption_ = nullptr;
+    QProgressBar* loading_ = nullptr;
     std::map<QString, QAction*> actions_;
     bool presentation_ = false;
     bool presentationFullScreen_ = true;
