@@ -35,11 +35,12 @@ run)
         shift
     done
     [ -n "$record" ] || { echo "fake forkscope-cli: --record is required" >&2; exit 2; }
+    # A stop may come as soon as the recording exists: be ready for it before writing it.
+    stopped=0
+    trap 'stopped=1' TERM
     "$FORKSCOPE_FAKE_DEMO" "$record" || exit 2
     outcome=deadlock
     if [ -n "$FORKSCOPE_FAKE_HANG" ]; then
-        stopped=0
-        trap 'stopped=1' TERM
         while [ $stopped = 0 ]; do sleep 0.05; done
         outcome=stall
     fi

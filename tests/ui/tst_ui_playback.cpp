@@ -213,7 +213,9 @@ private Q_SLOTS:
                  qPrintable(w.captionText()));
         // From the moment the host diagnosed the run, the caption tells the diagnosis.
         w.session().setPosition(DemoTrace::kTeardown);
-        QVERIFY2(w.captionText().startsWith(QStringLiteral("Deadlock found: main joins worker-0 → ")),
+        QVERIFY2(w.captionText() ==
+                     QStringLiteral(
+                         "Deadlock found: main → worker-0 → worker-0 feeder → results pipe (full) → main"),
                  qPrintable(w.captionText()));
     }
 

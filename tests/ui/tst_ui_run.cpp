@@ -44,6 +44,12 @@ private Q_SLOTS:
         qputenv("FORKSCOPE_FAKE_DEMO", MAKE_DEMO_TRACE);
     }
 
+    void cleanup() {
+        // Whatever a test changed (even one that failed half-way), the next one starts clean.
+        qunsetenv("FORKSCOPE_FAKE_HANG");
+        qputenv("FORKSCOPE_CLI", FAKE_CLI);
+    }
+
     void cleanupTestCase() {
         // Recordings go to the (test-mode) data directory: leave nothing behind.
         const QString data = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
@@ -99,7 +105,6 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!w.isRunning(), 10000);
         QVERIFY2(w.runPanel()->outcomeText().contains(QStringLiteral("stall")),
                  qPrintable(w.runPanel()->outcomeText()));
-        qunsetenv("FORKSCOPE_FAKE_HANG");
     }
 
     void compareTheThreeStartMethods() {

@@ -195,9 +195,18 @@ void MainWindow::updateCaption() {
     if (ok && !diagnosis.isEmpty() && session_.position() >= std::min<std::int64_t>(teardown, data.endNs())) {
         try {
             const auto g = WaitForGraph::fromDiagnosisJson(diagnosis);
-            caption_->setText(
-                tr("%1 found: %2")
-                    .arg(g.kind.left(1).toUpper() + g.kind.mid(1), g.chain.join(QStringLiteral(" → "))));
+            // The cycle in the graph's own words is short enough for one line on a projector.
+            QStringList steps;
+            for (const QString& id : g.cycle) {
+                const int n = g.nodeIndex(id);
+                steps << (n >= 0 ? g.nodes[std::size_t(n)].label : id);
+            }
+            if (!steps.isEmpty()) {
+                steps << steps.front(); // back where it started: that is the point
+            }
+            caption_->setText(tr("%1 found: %2")
+                                  .arg(g.kind.left(1).toUpper() + g.kind.mid(1),
+                                       (steps.isEmpty() ? g.chain : steps).join(QStringLiteral(" → "))));
             return;
         } catch (const std::exception&) {
             // a damaged diagnosis: the wait-for graph tab says so; narrate the events instead
