@@ -278,7 +278,7 @@ void MainWindow::setPresentation(bool on) {
         // The plots are the show: they get most of the height.
         normalSplit_ = splitter_->sizes();
         const int total = normalSplit_.value(0) + normalSplit_.value(1);
-        splitter_->setSizes({total * 7 / 10, total - total * 7 / 10});
+        splitter_->setSizes({total * 6 / 10, total - total * 6 / 10});
         session_.setSpeed(0.25); // slow motion: a class needs time to see each step
         if (presentationFullScreen_) {
             showFullScreen();
