@@ -1,0 +1,75 @@
+#pragma once
+
+#include <QTimer>
+#include <QWidget>
+#include <map>
+#include <vector>
+
+class QCustomPlot;
+class QCPAxisRect;
+class QCPItemStraightLine;
+class QCPItemRect;
+class QCPTextElement;
+class QCPLegend;
+
+namespace forkscope {
+
+class TraceSession;
+class ProcessTimelineModel;
+class TimelinePlottable;
+
+/// The live plots, stacked on one shared time axis (seconds from the start of the run):
+/// the process timeline, queue depth and pipe fill against the pipe's capacity, and lock
+/// wait/hold times. A playhead line crosses all three; what lies after it is veiled. Mouse
+/// wheel zooms and dragging pans the time axis (all plots together); a double click resets.
+/// Redraws at most every 33 ms, and only when something changed.
+class PlotsView : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kRefreshMs = 33;
+
+    PlotsView(TraceSession& session, const ProcessTimelineModel& timeline, QWidget* parent = nullptr);
+
+    void setPresentation(bool on);
+    /// Saves the plots as PNG (`scale`×) or PDF (by the file's suffix); false on failure.
+    bool exportTo(const QString& path, double scale = 2.0);
+    [[nodiscard]] QCustomPlot* plot() const noexcept { return plot_; }
+    /// The visible time window (seconds); the auto range follows the trace until the user zooms.
+    [[nodiscard]] std::pair<double, double> timeWindow() const;
+    [[nodiscard]] int replotCount() const noexcept { return replots_; }
+    /// How long the last redraw took (the benchmark of the GUI's frame budget).
+    [[nodiscard]] qint64 lastReplotMs() const noexcept { return lastReplotMs_; }
+
+public Q_SLOTS:
+    void resetZoom();
+
+private:
+    void rebuildSeries();
+    void updatePlayhead();
+    void refresh();
+    void applyStyle();
+    void onMouseMove(QMouseEvent* event);
+    void syncTimeAxes(QCPAxisRect* source);
+
+    TraceSession& session_;
+    const ProcessTimelineModel& timeline_;
+    QCustomPlot* plot_ = nullptr;
+    QCPAxisRect* processRect_ = nullptr;
+    QCPAxisRect* queueRect_ = nullptr;
+    QCPAxisRect* lockRect_ = nullptr;
+    TimelinePlottable* timelinePlottable_ = nullptr;
+    std::vector<QCPTextElement*> titles_;
+    std::map<QCPAxisRect*, QCPLegend*> legends_;
+    std::vector<QCPItemStraightLine*> playheads_;
+    std::vector<QCPItemRect*> veils_;
+    QTimer refreshTimer_;
+    bool seriesDirty_ = true;
+    bool dirty_ = true;
+    bool autoRange_ = true;
+    bool syncing_ = false;
+    bool presentation_ = false;
+    int replots_ = 0;
+    qint64 lastReplotMs_ = 0;
+};
+
+} // namespace forkscope

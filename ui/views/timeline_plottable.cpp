@@ -1,0 +1,130 @@
+#include "timeline_plottable.h"
+
+#include "models/narrator.h"
+#include "models/process_timeline_model.h"
+#include "models/trace_data.h"
+
+namespace forkscope {
+
+namespace {
+constexpr double kHalfBar = 0.34; // of a row's height
+}
+
+TimelinePlottable::TimelinePlottable(QCPAxis* keyAxis, QCPAxis* valueAxis, const ProcessTimelineModel& model)
+    : QCPAbstractPlottable(keyAxis, valueAxis), model_(model) {
+    setSelectable(QCP::stNone);
+}
+
+template <typename Fn> void TimelinePlottable::forEachSegment(Fn&& fn) const {
+    const auto& pids = model_.pids();
+    for (std::size_t row = 0; row < pids.size(); ++row) {
+        const auto& changes = model_.phasesOf(pids[row]);
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            if (changes[i].ts > nowNs_) {
+                break;
+            }
+            const std::int64_t end = i + 1 < changes.size() ? std::min(changes[i + 1].ts, nowNs_) : nowNs_;
+            fn(Segment{changes[i], end, static_cast<int>(row)});
+        }
+    }
+}
+
+QRectF TimelinePlottable::segmentRect(const Segment& s) const {
+    const TraceData& data = model_.traceData();
+    const double x0 = mKeyAxis->coordToPixel(data.toSeconds(s.phase.ts));
+    const double x1 = mKeyAxis->coordToPixel(data.toSeconds(s.endNs));
+    const double y0 = mValueAxis->coordToPixel(s.row - kHalfBar);
+    const double y1 = mValueAxis->coordToPixel(s.row + kHalfBar);
+    // At least 2 px wide, so a short zombie spell never disappears.
+    return QRectF(QPointF(x0, y0), QPointF(std::max(x1, x0 + 2), y1)).normalized();
+}
+
+void TimelinePlottable::draw(QCPPainter* painter) {
+    const QRect clip = clipRect();
+    QFont font = mParentPlot->font();
+    // Labels shrink to fit a bar when there are many rows; below a legible size they are left out.
+    const double barHeight =
+        std::abs(mValueAxis->coordToPixel(kHalfBar) - mValueAxis->coordToPixel(-kHalfBar));
+    const int pixelSize = std::min(QFontMetrics(font).height(), int(barHeight * 0.8));
+    const bool labels = pixelSize >= 10;
+    font.setPixelSize(std::max(pixelSize, 1));
+    painter->setFont(font);
+    const QFontMetrics metrics(font);
+    const TraceData& data = model_.traceData();
+    forEachSegment([&](const Segment& s) {
+        if (s.phase.phase == ProcessPhase::Reaped) {
+            return; // gone: an empty row after its end reads better than a grey bar
+        }
+        const QRectF r = segmentRect(s);
+        if (!r.intersects(clip)) {
+            return;
+        }
+        const QColor colour = ProcessTimelineModel::phaseColor(s.phase.phase, highContrast_);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(colour);
+        painter->drawRect(r);
+        QString label;
+        if (s.phase.phase == ProcessPhase::Zombie) {
+            painter->setBrush(QBrush(highContrast_ ? Qt::white : Qt::black, Qt::BDiagPattern));
+            painter->drawRect(r);
+            label = QStringLiteral("ZOMBIE");
+        } else if (s.phase.phase == ProcessPhase::Blocked) {
+            label = Narrator(data).describeWait(s.phase.blockedBy, s.phase.blockedOn);
+        } else if (s.phase.phase == ProcessPhase::Running) {
+            label = ProcessTimelineModel::phaseLabel(s.phase.phase);
+        }
+        if (labels && !label.isEmpty()) {
+            const QRectF visible = r.intersected(clip);
+            const QString text = metrics.elidedText(label, Qt::ElideRight, int(visible.width()) - 8);
+            if (text.size() > 3) {
+                const bool darkText = s.phase.phase != ProcessPhase::Zombie;
+                painter->setPen(darkText ? Qt::black : Qt::white);
+                if (s.phase.phase == ProcessPhase::Zombie) {
+                    // A solid plate under the word, so the hatching does not eat the letters.
+                    const QRectF plate(visible.left() + 2, visible.center().y() - metrics.height() / 2.0,
+                                       metrics.horizontalAdvance(text) + 8, metrics.height());
+                    painter->fillRect(plate, colour.darker(130));
+                    font.setBold(true);
+                    painter->setFont(font);
+                }
+                painter->drawText(visible.adjusted(6, 0, -2, 0), Qt::AlignVCenter | Qt::AlignLeft, text);
+                font.setBold(false);
+                painter->setFont(font);
+            }
+        }
+    });
+}
+
+void TimelinePlottable::drawLegendIcon(QCPPainter* painter, const QRectF& rect) const {
+    painter->fillRect(rect, ProcessTimelineModel::phaseColor(ProcessPhase::Running, highContrast_));
+}
+
+std::optional<TimelinePlottable::Segment> TimelinePlottable::segmentAt(const QPointF& pixel) const {
+    std::optional<Segment> hit;
+    forEachSegment([&](const Segment& s) {
+        if (!hit && segmentRect(s).contains(pixel)) {
+            hit = s;
+        }
+    });
+    return hit;
+}
+
+double TimelinePlottable::selectTest(const QPointF& pos, bool onlySelectable, QVariant*) const {
+    if (onlySelectable && !selectable()) {
+        return -1;
+    }
+    return segmentAt(pos) ? 0 : -1;
+}
+
+QCPRange TimelinePlottable::getKeyRange(bool& foundRange, QCP::SignDomain) const {
+    const TraceData& data = model_.traceData();
+    foundRange = !data.isEmpty();
+    return QCPRange(0, data.isEmpty() ? 1 : data.toSeconds(data.endNs()));
+}
+
+QCPRange TimelinePlottable::getValueRange(bool& foundRange, QCP::SignDomain, const QCPRange&) const {
+    foundRange = !model_.pids().empty();
+    return QCPRange(-0.5, static_cast<double>(model_.pids().size()) - 0.5);
+}
+
+} // namespace forkscope
