@@ -13,7 +13,7 @@ shift || true
 case "$mode" in
 run | test) ;;
 *)
-  echo "usage: bash packaging/devenv.sh run|test [arguments for forkscope-cli when running]" >&2
+  echo "usage: bash packaging/devenv.sh run|test [arguments for the app when running]" >&2
   exit 2
   ;;
 esac
@@ -48,12 +48,8 @@ build() {
 install_missing
 if [[ $mode == run ]]; then
   build release
-  if [[ -x $top/build/release/app/gui/forkscope ]]; then
-    exec "$top/build/release/app/gui/forkscope" "$@"
-  fi
-  # Until the desktop app lands, "start the app" means the headless CLI.
-  if (($# == 0)); then set -- list; fi
-  exec "$top/build/release/app/cli/forkscope-cli" "$@"
+  # The desktop app (it finds forkscope-cli, its session host, next to itself).
+  exec "$top/build/release/app/gui/forkscope" "$@"
 else
   build dev
   cd "$top"
