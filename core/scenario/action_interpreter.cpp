@@ -201,6 +201,21 @@ void ActionInterpreter::unlockObject(const std::string& name) {
     }
 }
 
+void ActionInterpreter::underLock(const std::string& lock, const std::function<void()>& body) {
+    if (lock.empty()) {
+        body();
+        return;
+    }
+    lockObject(lock, -1);
+    try {
+        body();
+    } catch (...) {
+        unlockObject(lock);
+        throw;
+    }
+    unlockObject(lock);
+}
+
 void ActionInterpreter::print(const Action& action) {
     const std::string line = spec_.processName() + ": " + text(action, "text");
     const std::int64_t lines = integer(action, "lines", 1);
@@ -212,21 +227,17 @@ void ActionInterpreter::print(const Action& action) {
     }
     pieces.back().back() = '\n';
     for (std::int64_t i = 0; i < lines; ++i) {
-        if (!lock.empty()) {
-            lockObject(lock, -1);
-        }
         // Like an unbuffered print(): one write per piece, so another process's pieces can land
         // between ours unless a lock keeps them out.
-        for (const std::string& piece : pieces) {
-            ssize_t n = 0;
-            do {
-                n = ::write(spec_.output.fd(), piece.data(), piece.size());
-            } while (n < 0 && errno == EINTR);
-            std::this_thread::yield();
-        }
-        if (!lock.empty()) {
-            unlockObject(lock);
-        }
+        underLock(lock, [&] {
+            for (const std::string& piece : pieces) {
+                ssize_t n = 0;
+                do {
+                    n = ::write(spec_.output.fd(), piece.data(), piece.size());
+                } while (n < 0 && errno == EINTR);
+                std::this_thread::yield();
+            }
+        });
     }
 }
 
@@ -305,20 +316,8 @@ void ActionInterpreter::perform(const Action& action) {
         std::vector<std::uint8_t> message(static_cast<std::size_t>(integer(action, "bytes", 0)),
                                           static_cast<std::uint8_t>(0x41 + (::getpid() % 26)));
         const std::string lock = text(action, "lock");
-        if (!lock.empty()) {
-            lockObject(lock, -1);
-        }
-        try {
-            objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).sendBytes(message);
-        } catch (...) {
-            if (!lock.empty()) {
-                unlockObject(lock);
-            }
-            throw;
-        }
-        if (!lock.empty()) {
-            unlockObject(lock);
-        }
+        underLock(lock,
+                  [&] { objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).sendBytes(message); });
     } else if (verb == "recv") {
         (void)objects_.get<PipeEnds>(object).end(integer(action, "end", 0)).recvBytes();
     } else if (verb == "set") {
@@ -426,20 +425,7 @@ void ActionInterpreter::proxyCall(const Action& action) {
         const std::string key = "thread-" + std::to_string(thread);
         try {
             for (std::int64_t i = 0; i < times; ++i) {
-                if (!lock.empty()) {
-                    lockObject(lock, -1);
-                }
-                try {
-                    proxy.set(key, i);
-                } catch (...) {
-                    if (!lock.empty()) {
-                        unlockObject(lock);
-                    }
-                    throw;
-                }
-                if (!lock.empty()) {
-                    unlockObject(lock);
-                }
+                underLock(lock, [&] { proxy.set(key, i); });
             }
         } catch (...) {
             std::lock_guard guard(errorMutex);

@@ -6,6 +6,7 @@
 #include "scenario_loader.h"
 #include "scenario_objects.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,6 +45,8 @@ private:
     [[nodiscard]] std::string text(const Action& action, const char* field) const;
     void lockObject(const std::string& name, std::int64_t timeoutMs);
     void unlockObject(const std::string& name);
+    /// Runs body holding `lock` (an object name; empty: no lock), released even on an exception.
+    void underLock(const std::string& lock, const std::function<void()>& body);
     void print(const Action& action);
     void holdInThread(const std::string& name);
     void proxyCall(const Action& action);

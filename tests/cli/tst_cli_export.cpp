@@ -1,6 +1,7 @@
 // forkscope-cli export as scripts meet it: a good export in both formats, and bad input (a
 // missing file, a file that is not a trace, an unknown format, an unwritable output) exits 2 with
 // one line naming the problem and never leaves a partial output behind.
+#include "cli_runner.h"
 #include "trace/trace_writer.h"
 
 #include <QDir>
@@ -13,28 +14,10 @@
 
 using namespace forkscope;
 
-namespace {
-struct Result {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Result = forkscope::test::CliResult;
+using forkscope::test::runCli;
 
-Result runCli(const QStringList& args) {
-    QProcess cli;
-    cli.start(QStringLiteral(FORKSCOPE_CLI), args);
-    Result result;
-    if (!cli.waitForFinished(60000)) {
-        cli.kill();
-        cli.waitForFinished(5000);
-        result.err = QStringLiteral("timed out");
-        return result;
-    }
-    result.exitCode = cli.exitStatus() == QProcess::NormalExit ? cli.exitCode() : -1;
-    result.out = QString::fromUtf8(cli.readAllStandardOutput());
-    result.err = QString::fromUtf8(cli.readAllStandardError());
-    return result;
-}
+namespace {
 
 Event ev(std::int64_t ts, std::int32_t pid, EventType type, std::uint64_t object, std::uint64_t arg = 0) {
     Event e;
