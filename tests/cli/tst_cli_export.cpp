@@ -2,6 +2,7 @@
 // missing file, a file that is not a trace, an unknown format, an unwritable output) exits 2 with
 // one line naming the problem and never leaves a partial output behind.
 #include "cli_runner.h"
+#include "test_events.h"
 #include "trace/trace_writer.h"
 
 #include <QDir>
@@ -13,23 +14,12 @@
 #include <QtTest/QtTest>
 
 using namespace forkscope;
+using forkscope::test::ev;
 
 using Result = forkscope::test::CliResult;
 using forkscope::test::runCli;
 
-namespace {
-
-Event ev(std::int64_t ts, std::int32_t pid, EventType type, std::uint64_t object, std::uint64_t arg = 0) {
-    Event e;
-    e.ts = ts;
-    e.pid = pid;
-    e.tid = pid;
-    e.type = type;
-    e.object = object;
-    e.arg = arg;
-    return e;
-}
-} // namespace
+namespace {} // namespace
 
 class TestCliExport : public QObject {
     Q_OBJECT

@@ -3,6 +3,7 @@
 // the downsampled metric series.
 #include "analysis/series.h"
 #include "analysis/state_at.h"
+#include "test_events.h"
 #include "test_main.h"
 #include "trace/state_model.h"
 #include "trace/trace_reader.h"
@@ -12,6 +13,7 @@
 #include <random>
 
 using namespace forkscope;
+using forkscope::test::ev;
 
 namespace {
 
@@ -21,17 +23,6 @@ constexpr std::uint64_t kQueue = kFirstObjectId + 3;
 constexpr std::uint64_t kPipe = kFirstObjectId + 4;
 constexpr std::uint64_t kSem = kFirstObjectId + 5;
 constexpr std::uint64_t kBarrier = kFirstObjectId + 6;
-
-Event ev(std::int64_t ts, std::int32_t pid, EventType type, std::uint64_t object, std::uint64_t arg = 0) {
-    Event e;
-    e.ts = ts;
-    e.pid = pid;
-    e.tid = pid;
-    e.type = type;
-    e.object = object;
-    e.arg = arg;
-    return e;
-}
 
 /// A random but coherent run: processes come and go, locks are waited for, acquired and
 /// released by their owners, queues and pipes fill and drain, barriers pass.
