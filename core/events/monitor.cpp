@@ -3,6 +3,7 @@
 #include "emit.h"
 #include "process/errors.h"
 #include "process/fd_io.h"
+#include "process/proc_stat.h"
 #include "registration_message.h"
 
 #include <algorithm>
@@ -15,36 +16,6 @@
 #include <unistd.h>
 
 namespace forkscope {
-
-namespace {
-
-/// The state letter of /proc/<pid>/stat ('R', 'S', 'Z', ...), or 0 if the process is gone.
-/// The command name in parentheses may contain anything, so the letter is found after the
-/// *last* ')'.
-char procState(std::int32_t pid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    std::FILE* file = std::fopen(path, "re");
-    if (file == nullptr) {
-        return 0;
-    }
-    char buffer[512];
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer - 1, file);
-    std::fclose(file);
-    buffer[n] = '\0';
-    const char* close = nullptr;
-    for (const char* p = buffer; *p != '\0'; ++p) {
-        if (*p == ')') {
-            close = p;
-        }
-    }
-    if (close == nullptr || close[1] != ' ' || close[2] == '\0') {
-        return 0;
-    }
-    return close[2];
-}
-
-} // namespace
 
 Monitor::Monitor(EventSink& sink, MonitorOptions options) : sink_(sink), options_(options) {
     if (Tracer::enabled()) {
@@ -229,7 +200,8 @@ void Monitor::scanProcesses(std::vector<Event>& batch) {
     lastProcScan_ = now;
     for (auto it = watched_.begin(); it != watched_.end();) {
         Watched& w = it->second;
-        const char state = procState(w.pid);
+        const auto stat = ProcStat::read(w.pid);
+        const char state = stat ? stat->state : 0;
         if (state == 'Z' && !w.zombieReported && !w.reaped) {
             Event e;
             e.ts = trace::monotonicNs();

@@ -1,12 +1,12 @@
 #include "process_sweeper.h"
 
+#include "process/proc_stat.h"
 #include "process/runtime_directory.h"
 
 #include <csignal>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -27,30 +27,15 @@ std::set<std::string> listDirectory(const std::string& path, const std::string& 
     return names;
 }
 
-/// Fields 4 and 5 of /proc/<pid>/stat (after the parenthesised command, which may contain
-/// spaces): the parent and the process group.
-std::pair<std::string, pid_t> parentAndGroup(const std::string& pid) {
-    std::ifstream in("/proc/" + pid + "/stat");
-    std::string line;
-    if (!std::getline(in, line)) {
-        return {"", -1};
+/// Calls fn(pid) for every process in /proc.
+template <typename Fn> void forEachProcess(Fn fn) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+            fn(static_cast<pid_t>(std::stol(name)));
+        }
     }
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) {
-        return {"", -1};
-    }
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    std::string ppid;
-    pid_t pgrp = -1;
-    rest >> state >> ppid >> pgrp;
-    return {ppid, pgrp};
-}
-pid_t processGroupOf(const std::string& pid) {
-    return parentAndGroup(pid).second;
-}
-std::string parentOf(const std::string& pid) {
-    return parentAndGroup(pid).first;
 }
 
 std::string commandLine(pid_t pid) {
@@ -60,9 +45,8 @@ std::string commandLine(pid_t pid) {
 }
 
 bool cleansUpOnTerm(pid_t pid) {
-    const std::string cmd = commandLine(pid);
-    return cmd.find("--forkscope-resource-tracker") != std::string::npos ||
-           cmd.find("--forkscope-forkserver") != std::string::npos;
+    const auto role = ProcessSweeper::helperRole(pid);
+    return role == "forkserver" || role == "resource tracker";
 }
 
 } // namespace
@@ -80,16 +64,11 @@ ProcessSweeper::Footprint ProcessSweeper::footprint() {
 
 std::vector<pid_t> ProcessSweeper::groupMembers(pid_t pgid) {
     std::vector<pid_t> members;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
+    forEachProcess([&](pid_t pid) {
+        if (const auto stat = ProcStat::read(pid); stat && stat->pgrp == pgid) {
+            members.push_back(pid);
         }
-        if (processGroupOf(name) == pgid) {
-            members.push_back(static_cast<pid_t>(std::stol(name)));
-        }
-    }
+    });
     return members;
 }
 
@@ -97,18 +76,16 @@ int ProcessSweeper::reapFinished(pid_t keep) {
     // Child by child rather than waitpid(-1): `keep` has a Process handle that must collect its
     // own status (and report the reap in the trace).
     int reaped = 0;
-    const std::string self = std::to_string(::getpid());
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
+    const pid_t self = ::getpid();
+    forEachProcess([&](pid_t pid) {
+        if (pid == keep) {
+            return;
         }
-        const auto pid = static_cast<pid_t>(std::stol(name));
-        if (pid != keep && parentOf(name) == self && ::waitpid(pid, nullptr, WNOHANG) > 0) {
+        if (const auto stat = ProcStat::read(pid);
+            stat && stat->ppid == self && ::waitpid(pid, nullptr, WNOHANG) > 0) {
             reaped += 1;
         }
-    }
+    });
     return reaped;
 }
 
@@ -146,6 +123,26 @@ void ProcessSweeper::teardown(pid_t pgid, std::chrono::milliseconds deadline, pi
     for (int i = 0; i < 200 && !finished(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+}
+
+std::string ProcessSweeper::helperRole(pid_t pid) {
+    // argv[1] of a helper image names its role (see EntryGuard); the cmdline is NUL-separated.
+    const std::string cmd = commandLine(pid);
+    const auto first = cmd.find('\0');
+    if (first == std::string::npos) {
+        return {};
+    }
+    const std::string flag = cmd.substr(first + 1, cmd.find('\0', first + 1) - first - 1);
+    if (flag == "--forkscope-forkserver") {
+        return "forkserver";
+    }
+    if (flag == "--forkscope-manager") {
+        return "manager";
+    }
+    if (flag == "--forkscope-resource-tracker") {
+        return "resource tracker";
+    }
+    return {};
 }
 
 std::vector<std::string> ProcessSweeper::reclaim(const Footprint& before) {

@@ -37,6 +37,10 @@ public:
     /// included) without blocking, except `keep`. Returns how many were reaped.
     static int reapFinished(pid_t keep = 0);
 
+    /// "forkserver", "manager" or "resource tracker" for one of the engine's helper images
+    /// (told by the role flag in its argv[1]), else empty.
+    [[nodiscard]] static std::string helperRole(pid_t pid);
+
     /// Removes what a torn-down run could not clean itself: new forkscope segments in /dev/shm
     /// and new forkscope-* directories in the runtime directory. Returns what it removed.
     [[nodiscard]] static std::vector<std::string> reclaim(const Footprint& before);

@@ -1,11 +1,9 @@
 #include "owner_record.h"
 
-#include "process/unique_fd.h"
+#include "process/proc_stat.h"
 
 #include <cerrno>
 #include <csignal>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace forkscope {
 
@@ -16,29 +14,13 @@ bool processHasEnded(pid_t pid) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) {
         return true;
     }
-    // kill(pid, 0) also succeeds for a zombie, which holds nothing any more. Plain read(2), not
-    // an ifstream: a process that is being torn down makes the read fail with ESRCH, which
-    // libstdc++ would turn into an exception.
-    UniqueFd stat(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!stat) {
-        return errno == ENOENT || errno == ESRCH; // vanished between the two checks
+    // kill(pid, 0) also succeeds for a zombie, which holds nothing any more.
+    if (const auto stat = ProcStat::read(pid)) {
+        return stat->isZombie();
     }
-    char buffer[512];
-    ssize_t n = -1;
-    do {
-        n = ::read(stat.get(), buffer, sizeof buffer);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
-        return n < 0 && errno == ESRCH;
-    }
-    const std::string content(buffer, static_cast<std::size_t>(n));
-    // The command name may contain spaces and ')': the state follows the last ')'.
-    const auto close = content.rfind(')');
-    if (close == std::string::npos || close + 2 >= content.size()) {
-        return false;
-    }
-    const char state = content[close + 2];
-    return state == 'Z' || state == 'X';
+    // Unreadable: gone between the two checks, or this process is out of fds (then it still
+    // exists, and is not declared dead on that account).
+    return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 bool OwnerRecord::abandoned() const {

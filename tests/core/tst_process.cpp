@@ -3,6 +3,7 @@
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
+#include "process/proc_stat.h"
 #include "process/runtime.h"
 #include "process_test_support.h"
 #include "test_main.h"
@@ -303,6 +304,41 @@ private Q_SLOTS:
         QCOMPARE(middle.exitCode(), std::optional<int>(0));
         QVERIFY(waitForExit(grandchild, 10.0));
         reap(grandchild, 1.0);
+    }
+
+    // The monitor and the session host read how a process is doing, and how a zombie ended,
+    // from /proc without reaping it.
+    void procStatReadsAZombieWithoutReapingIt() {
+        int gate[2];
+        QCOMPARE(::pipe(gate), 0);
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            ::close(gate[1]);
+            char byte = 0;
+            (void)::read(gate[0], &byte, 1); // until the parent has looked at it alive
+            ::_exit(3);
+        }
+        ::close(gate[0]);
+        const auto alive = forkscope::ProcStat::read(child);
+        QVERIFY(alive.has_value());
+        QCOMPARE(alive->ppid, ::getpid());
+        QCOMPARE(alive->pgrp, ::getpgrp());
+        QVERIFY(!alive->isZombie());
+        ::close(gate[1]); // EOF: the child exits
+        std::optional<forkscope::ProcStat> dead;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                dead = forkscope::ProcStat::read(child);
+                return dead && dead->isZombie();
+            },
+            10000));
+        QVERIFY(dead->waitStatus.has_value());
+        QVERIFY(WIFEXITED(*dead->waitStatus));
+        QCOMPARE(WEXITSTATUS(*dead->waitStatus), 3);
+        int status = 0;
+        QCOMPARE(::waitpid(child, &status, WNOHANG), child); // still ours to reap: nobody else did
+        QVERIFY(!forkscope::ProcStat::read(child).has_value());
     }
 
     void startMethodDefaultIsSetOnce() {
