@@ -41,6 +41,10 @@ void RunMetrics::add(const Event& e, const ApplyEffect& effect, const SystemStat
         }
         break;
     }
+    case EventType::HelperEnded:
+        helperLosses_.push_back(
+            {static_cast<std::int32_t>(e.object), static_cast<HelperRole>(e.aux), e.signedArg(), e.ts});
+        break;
     default:
         break;
     }

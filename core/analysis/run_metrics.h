@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace forkscope {
 
@@ -18,6 +19,15 @@ public:
     void setDropped(std::uint64_t dropped) noexcept { dropped_ = dropped; }
     /// Time spent as a zombie by `pid` up to `endNs` (ended and not yet reaped).
     [[nodiscard]] double zombieMs(std::int32_t pid, std::int64_t endNs) const;
+    /// A helper process (forkserver, manager server, resource tracker) that ended abnormally
+    /// during the run, as its parent reported when it reaped it.
+    struct HelperLoss {
+        std::int32_t pid = 0;
+        HelperRole role = HelperRole::Unknown;
+        std::int64_t exitCode = 0; ///< negative: the signal
+        std::int64_t ts = 0;
+    };
+    [[nodiscard]] const std::vector<HelperLoss>& helperLosses() const noexcept { return helperLosses_; }
     /// The `metrics` object of the run summary.
     [[nodiscard]] nlohmann::json toJson() const;
 
@@ -35,6 +45,7 @@ private:
         std::int64_t totalNs = 0;
     };
     std::map<std::int32_t, Zombie> zombies_;
+    std::vector<HelperLoss> helperLosses_;
 };
 
 } // namespace forkscope

@@ -84,6 +84,8 @@ std::string_view eventTypeName(EventType type) noexcept {
         return "ObjectCreated";
     case EventType::Error:
         return "Error";
+    case EventType::HelperEnded:
+        return "HelperEnded";
     case EventType::EventsDropped:
         return "EventsDropped";
     }

@@ -72,8 +72,20 @@ enum class EventType : std::uint16_t {
     // Objects and errors.
     ObjectCreated = 110, ///< object = the new id; arg = ObjectKind (the name is in the objects table)
     Error = 111,         ///< object = where it happened; arg = errno or an error code
+    /// A parent reaped one of the engine's helper processes (HelperRole) that had ended by a
+    /// signal or with a failure code — a fault the survivors must be told of. object = its pid;
+    /// arg = exit code (i64; negative: the signal); aux = HelperRole.
+    HelperEnded = 112,
     // Observation itself.
     EventsDropped = 120, ///< the emitter's ring was full; arg = events lost just before this one
+};
+
+/// The engine's helper processes: fresh images that a run depends on without running its code.
+enum class HelperRole : std::uint32_t {
+    Unknown = 0,
+    Forkserver = 1,
+    ManagerServer = 2,
+    ResourceTracker = 3,
 };
 
 /// What kind of primitive an object id stands for.

@@ -7,6 +7,7 @@
 #include "process/auth_handshake.h"
 #include "process/entry_guard.h"
 #include "process/errors.h"
+#include "process/helper_reaper.h"
 #include "process/image_launcher.h"
 #include "process/launchers.h"
 #include "process/runtime_directory.h"
@@ -73,9 +74,7 @@ struct Manager::Impl {
             fdio::pidfdSendSignal(serverPidfd.get(), SIGKILL);
             fdio::waitFor(serverPidfd.get(), POLLIN, kStopTimeout);
         }
-        int status = 0;
-        while (::waitpid(serverPid, &status, 0) < 0 && errno == EINTR) {
-        }
+        (void)reapHelper(serverPid, HelperRole::ManagerServer);
         serverPidfd.reset();
         serverPid = 0;
     }

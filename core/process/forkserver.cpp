@@ -2,6 +2,7 @@
 
 #include "auth_handshake.h"
 #include "errors.h"
+#include "helper_reaper.h"
 #include "image_launcher.h"
 #include "launchers.h"
 #include "runtime_directory.h"
@@ -128,8 +129,7 @@ void Forkserver::stopLocked() {
             fdio::pidfdSendSignal(serverPidfd_.get(), SIGKILL);
             fdio::waitFor(serverPidfd_.get(), POLLIN, 5.0);
         }
-        int status = 0;
-        ::waitpid(serverPid_, &status, 0);
+        (void)reapHelper(serverPid_, HelperRole::Forkserver);
         std::error_code ignored;
         std::filesystem::remove_all(directory_, ignored);
     }

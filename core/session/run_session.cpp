@@ -140,6 +140,37 @@ std::string signalName(int signal) {
     return name != nullptr ? std::string("SIG") + name : "signal " + std::to_string(signal);
 }
 
+/// "was ended by signal 9 (SIGKILL)" or "exited with code 3".
+std::string howItEnded(std::int64_t exitCode) {
+    if (exitCode < 0) {
+        const int signal = static_cast<int>(-exitCode);
+        return "was ended by signal " + std::to_string(signal) + " (" + signalName(signal) + ")";
+    }
+    return "exited with code " + std::to_string(exitCode);
+}
+
+/// What the survivors of a run see when one of the engine's helpers dies under them.
+std::string describeHelperLoss(const RunMetrics::HelperLoss& loss) {
+    const std::string pid =
+        " (pid " + std::to_string(loss.pid) + ") " + howItEnded(loss.exitCode) + " during the run";
+    switch (loss.role) {
+    case HelperRole::Forkserver:
+        return "the forkserver" + pid +
+               ": the processes it had forked and that were still running ended with it, and joining them "
+               "gave exit code 255 (Python's code for a status the forkserver could not send); the next "
+               "start would have started a new forkserver";
+    case HelperRole::ManagerServer:
+        return "the manager's server" + pid + ": every call through its proxies fails from then on";
+    case HelperRole::ResourceTracker:
+        return "the resource tracker" + pid +
+               ": the next segment or semaphore created starts a new one, which is told of those still in "
+               "use";
+    case HelperRole::Unknown:
+        break;
+    }
+    return "a helper process" + pid;
+}
+
 } // namespace
 
 RunSession::RunSession(Scenario scenario, RunOptions options)
@@ -298,10 +329,11 @@ RunSummary RunSession::run() {
     }
     for (const auto& p : summary.processes) {
         if (p.exitCode && *p.exitCode < 0) {
-            const int signal = static_cast<int>(-*p.exitCode);
-            summary.observations.push_back(p.name + " was ended by signal " + std::to_string(signal) + " (" +
-                                           signalName(signal) + ")");
+            summary.observations.push_back(p.name + " " + howItEnded(*p.exitCode));
         }
+    }
+    for (const auto& loss : finalState.metrics.helperLosses()) {
+        summary.observations.push_back(describeHelperLoss(loss));
     }
     for (std::string& line : describeOutput(scenario_, output)) {
         summary.observations.push_back(std::move(line));

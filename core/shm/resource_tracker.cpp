@@ -3,6 +3,7 @@
 #include "process/entry_guard.h"
 #include "process/errors.h"
 #include "process/fd_io.h"
+#include "process/helper_reaper.h"
 #include "process/image_launcher.h"
 #include "process/launchers.h"
 #include "process/runtime.h"
@@ -30,16 +31,6 @@ constexpr double kStartTimeout = 30.0;
 // Registered wherever the tracker client is linked in, so every image that can register a
 // resource can also become the tracker.
 [[maybe_unused]] const bool g_roleRegistered = registerImageRole(kTrackerFlag, &runResourceTracker);
-
-std::optional<int> exitCodeOf(int status) {
-    if (WIFEXITED(status)) {
-        return WEXITSTATUS(status);
-    }
-    if (WIFSIGNALED(status)) {
-        return -WTERMSIG(status);
-    }
-    return std::nullopt;
-}
 
 /// The tracker says it is serving with one byte on the channel (the only thing it ever sends,
 /// before anyone else holds the other end). Without it — an image whose main() does not call
@@ -124,8 +115,7 @@ void ResourceTracker::dropConnectionLocked() {
     if (trackerPidfd_ && ownerPid_ == ::getpid()) {
         // Ours to reap. It is dead or dying (its end is closed), so the wait is short.
         if (fdio::waitFor(trackerPidfd_.get(), POLLIN, kReapTimeout)) {
-            int status = 0;
-            ::waitpid(trackerPid_, &status, 0);
+            (void)reapHelper(trackerPid_, HelperRole::ResourceTracker);
         }
     }
     trackerPidfd_.reset();
@@ -256,10 +246,7 @@ std::optional<int> ResourceTracker::stop(double timeoutSeconds) {
     std::optional<int> result;
     if (trackerPidfd_ && ownerPid_ == ::getpid() &&
         fdio::waitFor(trackerPidfd_.get(), POLLIN, timeoutSeconds)) {
-        int status = 0;
-        if (::waitpid(trackerPid_, &status, 0) == trackerPid_) {
-            result = exitCodeOf(status);
-        }
+        result = reapHelper(trackerPid_, HelperRole::ResourceTracker);
     }
     trackerPidfd_.reset();
     trackerPid_ = 0;

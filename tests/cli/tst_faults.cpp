@@ -1,9 +1,12 @@
-// Fault injection on real runs: kill the session host, or a worker, in the middle of a run.
+// Fault injection on real runs: kill the session host, a worker, the forkserver or a manager's
+// server in the middle of a run.
 // Survivors must report it, nothing may hang or be left behind (the leak check of EngineTest,
 // with this process as the subreaper that inherits any orphan), and the trace written so far
 // must stay readable.
 #include "cli_runner.h"
 #include "engine_test.h"
+#include "process/proc_stat.h"
+#include "session/process_sweeper.h"
 #include "test_main.h"
 #include "trace/trace_reader.h"
 
@@ -49,6 +52,81 @@ std::int32_t awaitProcess(const QString& trace, const std::string& name) {
         },
         15000);
     return pid;
+}
+
+/// A live child of `parent` with the helper `role` — or, without a role, the one that leads a
+/// process group of its own (the session host's main) — once one exists; or 0.
+/// Found from /proc, not from the recording: a run that floods its trace may write it late.
+pid_t awaitChild(pid_t parent, const std::string& role = {}) {
+    pid_t found = 0;
+    (void)QTest::qWaitFor(
+        [&] {
+            std::error_code ec;
+            for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+                const std::string name = entry.path().filename().string();
+                if (name.find_first_not_of("0123456789") != std::string::npos) {
+                    continue;
+                }
+                const auto pid = static_cast<pid_t>(std::stol(name));
+                const auto stat = ProcStat::read(pid);
+                if (stat && stat->ppid == parent && !stat->isZombie() &&
+                    (role.empty() ? stat->pgrp == pid : ProcessSweeper::helperRole(pid) == role)) {
+                    found = pid;
+                    return true;
+                }
+            }
+            return false;
+        },
+        15000);
+    return found;
+}
+
+/// Waits until the growing recording holds more than `events` events (bounded).
+bool awaitEvents(const QString& trace, std::uint64_t events) {
+    return QTest::qWaitFor(
+        [&] {
+            try {
+                TraceReader reader(trace.toStdString());
+                return reader.lastSeq() > events;
+            } catch (const std::exception&) {
+                return false;
+            }
+        },
+        15000);
+}
+
+/// The --json summary of a finished `run`.
+QJsonObject summaryOf(QProcess& host) {
+    if (!host.waitForFinished(60000)) {
+        host.kill();
+        host.waitForFinished(5000);
+        return {};
+    }
+    return QJsonDocument::fromJson(host.readAllStandardOutput()).object();
+}
+
+QString observationsOf(const QJsonObject& summary) {
+    QStringList seen;
+    for (const auto& o : summary.value("observations").toArray()) {
+        seen << o.toString();
+    }
+    return seen.join('\n');
+}
+
+std::optional<int> exitCodeOf(const QJsonObject& summary, const QString& process) {
+    for (const auto& p : summary.value("processes").toArray()) {
+        if (p.toObject().value("name").toString() == process) {
+            return p.toObject().value("exitcode").toInt();
+        }
+    }
+    return std::nullopt;
+}
+
+void verifyNothingLeaked(const QJsonObject& summary) {
+    const auto leaks = summary.value("leaks").toObject();
+    for (const char* key : {"processes", "shm_segments", "semaphores", "fds"}) {
+        QCOMPARE(leaks.value(key).toInt(-1), 0);
+    }
 }
 
 } // namespace
@@ -98,25 +176,84 @@ private Q_SLOTS:
         const std::int32_t worker = awaitProcess(trace, "worker-1");
         QVERIFY(worker != 0);
         ::kill(worker, SIGKILL);
-        QVERIFY(host.waitForFinished(60000));
-        const auto summary = QJsonDocument::fromJson(host.readAllStandardOutput()).object();
-        QStringList seen;
-        for (const auto& o : summary.value("observations").toArray()) {
-            seen << o.toString();
-        }
-        QVERIFY2(seen.join('\n').contains("worker-1 was ended by signal 9 (SIGKILL)"),
-                 qPrintable(seen.join('\n')));
-        bool reported = false;
-        for (const auto& p : summary.value("processes").toArray()) {
-            if (p.toObject().value("name").toString() == "worker-1") {
-                reported = p.toObject().value("exitcode").toInt() == -9;
-            }
-        }
-        QVERIFY(reported);
-        const auto leaks = summary.value("leaks").toObject();
-        for (const char* key : {"processes", "shm_segments", "semaphores", "fds"}) {
-            QCOMPARE(leaks.value(key).toInt(-1), 0);
-        }
+        const QJsonObject summary = summaryOf(host);
+        QVERIFY2(!summary.isEmpty(), "the run did not end");
+        QVERIFY2(observationsOf(summary).contains("worker-1 was ended by signal 9 (SIGKILL)"),
+                 qPrintable(observationsOf(summary)));
+        QCOMPARE(exitCodeOf(summary, "worker-1"), std::optional<int>(-9));
+        verifyNothingLeaked(summary);
+    }
+
+    void aKilledForkserverIsReportedAndTheRunEnds() {
+        QTemporaryDir dir;
+        const QString trace = dir.filePath("forkserver-killed.fstrace");
+        const auto before = ProcessSweeper::footprint();
+        QProcess host;
+        host.start(QStringLiteral(FORKSCOPE_CLI),
+                   {"run", "print-lock", "--start-method", "forkserver", "--set", "lines=30000", "--record",
+                    trace, "--json", "--timeout", "60"});
+        QVERIFY(host.waitForStarted(10000));
+        const pid_t main = awaitChild(static_cast<pid_t>(host.processId()));
+        const pid_t server = awaitChild(main, "forkserver");
+        QVERIFY2(server != 0, "no forkserver in the run's process group");
+        // Every worker was forked by the server and is printing: the server dies under them.
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         int children = 0;
+                         for (pid_t pid : ProcessSweeper::groupMembers(main)) {
+                             const auto stat = ProcStat::read(pid);
+                             children += stat && stat->ppid == server && !stat->isZombie() ? 1 : 0;
+                         }
+                         return children == 4;
+                     },
+                     15000),
+                 "the forkserver did not fork the four workers");
+        QCOMPARE(::kill(server, SIGKILL), 0);
+        const QJsonObject summary = summaryOf(host);
+        QVERIFY2(!summary.isEmpty(), "the run did not end");
+        const QString seen = observationsOf(summary);
+        QVERIFY2(seen.contains(
+                     QStringLiteral("the forkserver (pid %1) was ended by signal 9 (SIGKILL) during the run")
+                         .arg(server)),
+                 qPrintable(seen));
+        // Its children ended with it; their joins got Python's "status lost" code.
+        QCOMPARE(exitCodeOf(summary, "worker-0"), std::optional<int>(255));
+        verifyNothingLeaked(summary);
+        // Its socket directory went with it (main removes it when it reaps the server).
+        QCOMPARE(ProcessSweeper::footprint().runtimeDirs, before.runtimeDirs);
+        TraceReader reader(trace.toStdString());
+        QVERIFY(reader.finished());
+    }
+
+    void aKilledManagerServerIsReportedAndTheRunEnds() {
+        QTemporaryDir dir;
+        const QString trace = dir.filePath("manager-killed.fstrace");
+        const auto before = ProcessSweeper::footprint();
+        QProcess host;
+        host.start(QStringLiteral(FORKSCOPE_CLI), {"run", "proxy-threads", "--fix", "--set", "calls=100000",
+                                                   "--record", trace, "--json", "--timeout", "60"});
+        QVERIFY(host.waitForStarted(10000));
+        const pid_t main = awaitChild(static_cast<pid_t>(host.processId()));
+        const pid_t server = awaitChild(main, "manager");
+        QVERIFY2(server != 0, "no manager server in the run's process group");
+        QVERIFY2(awaitEvents(trace, 500), "the proxy calls did not get going");
+        QCOMPARE(::kill(server, SIGKILL), 0);
+        const QJsonObject summary = summaryOf(host);
+        QVERIFY2(!summary.isEmpty(), "the run did not end");
+        // The caller sees its calls fail, and the summary says why.
+        QCOMPARE(summary.value("outcome").toString(), QStringLiteral("error"));
+        QVERIFY2(summary.value("error").toString().contains("manager"),
+                 qPrintable(summary.value("error").toString()));
+        const QString seen = observationsOf(summary);
+        QVERIFY2(
+            seen.contains(
+                QStringLiteral("the manager's server (pid %1) was ended by signal 9 (SIGKILL) during the run")
+                    .arg(server)),
+            qPrintable(seen));
+        verifyNothingLeaked(summary);
+        QCOMPARE(ProcessSweeper::footprint().runtimeDirs, before.runtimeDirs);
+        TraceReader reader(trace.toStdString());
+        QVERIFY(reader.finished());
     }
 };
 

@@ -156,6 +156,19 @@ QString Narrator::describe(const Event& e) const {
         return QStringLiteral("Error in %1 on %2 (code %3)").arg(who, what).arg(e.arg);
     case EventType::EventsDropped:
         return QStringLiteral("%1 events of %2 were lost (its ring was full)").arg(e.arg).arg(who);
+    case EventType::HelperEnded: {
+        const QString role = e.aux == std::uint32_t(HelperRole::Forkserver) ? QStringLiteral("forkserver")
+                             : e.aux == std::uint32_t(HelperRole::ManagerServer)
+                                 ? QStringLiteral("manager's server")
+                                 : QStringLiteral("resource tracker");
+        const QString how = e.signedArg() < 0 ? QStringLiteral("killed by signal %1").arg(-e.signedArg())
+                                              : QStringLiteral("ended with code %1").arg(e.signedArg());
+        return QStringLiteral(
+                   "The %1 (pid %2) was %3 in the middle of the run: %4 found out when it reaped it")
+            .arg(role)
+            .arg(e.object)
+            .arg(how, who);
+    }
     default:
         return QStringLiteral("%1: %2 on %3")
             .arg(who,
