@@ -2,6 +2,8 @@
 # The README's two quick-start commands:
 #   bash packaging/devenv.sh run    install what is missing, build, start the app
 #   bash packaging/devenv.sh test   install what is missing, build, run the whole test suite
+#                                   under ASan+UBSan (CI runs this); `test dev` or `test tsan`
+#                                   picks another preset
 # Idempotent: packages already installed are not touched, an existing build is reused.
 set -euo pipefail
 
@@ -51,8 +53,18 @@ if [[ $mode == run ]]; then
   # The desktop app (it finds forkscope-cli, its session host, next to itself).
   exec "$top/build/release/app/gui/forkscope" "$@"
 else
-  build dev
+  # The sanitizer build is the one CI runs: it is the whole suite, and it also catches memory
+  # errors and undefined behaviour. One build instead of two keeps CI well inside its budget.
+  preset=${1:-asan}
+  case "$preset" in
+  dev | asan | tsan) ;;
+  *)
+    echo "devenv: unknown test preset '$preset' (dev, asan or tsan)" >&2
+    exit 2
+    ;;
+  esac
+  build "$preset"
   cd "$top"
   # Serial on purpose: each test checks that /dev/shm and the process table are as it found them.
-  exec ctest --preset dev
+  exec ctest --preset "$preset"
 fi
