@@ -87,8 +87,8 @@ double rawPipeRate(long count) {
         });
 }
 
-double shmQueueRate(long count) {
-    ShmQueue queue(1024, kMessage);
+double shmQueueRate(long count, ShmQueue::Mode mode) {
+    ShmQueue queue(1024, kMessage, "shm-queue", mode);
     const std::vector<std::uint8_t> item(kMessage, 0x5a);
     return timeTransfer(
         count,
@@ -157,10 +157,21 @@ std::vector<Figure> benchQueue(const BenchOptions& options) {
         makeFigure("queue_small_msgs_per_s", "msgs/s",
                    "raw pipe, 64-byte write() per message, one process each side", false, 0.4),
         options, [&] { return queueRate(messages); }, [&] { return rawPipeRate(messages); }));
+    // One producer, one consumer: the fast ShmQueue for that shape (Mode::OneToOne) against the
+    // bare ring; the many-to-many ring on the same transfer, for comparison of the designs.
     figures.push_back(measureInterleaved(
         makeFigure("shm_queue_small_msgs_per_s", "msgs/s",
-                   "bare lock-free SPSC ring in shared memory, 64-byte slots", false, 0.5),
-        options, [&] { return shmQueueRate(ringMessages); }, [&] { return bareRingRate(ringMessages); }));
+                   "bare lock-free SPSC ring in shared memory, 64-byte slots (ShmQueue in OneToOne mode)",
+                   false, 0.5),
+        options, [&] { return shmQueueRate(ringMessages, ShmQueue::Mode::OneToOne); },
+        [&] { return bareRingRate(ringMessages); }));
+    figures.push_back(measureInterleaved(
+        makeFigure("shm_queue_mpmc_small_msgs_per_s", "msgs/s",
+                   "bare lock-free SPSC ring in shared memory, 64-byte slots (ShmQueue in ManyToMany mode; "
+                   "no target)",
+                   false, 0.0),
+        options, [&] { return shmQueueRate(ringMessages, ShmQueue::Mode::ManyToMany); },
+        [&] { return bareRingRate(ringMessages); }));
     return figures;
 }
 

@@ -2,6 +2,7 @@
 
 #include "event.h"
 #include "process/unique_fd.h"
+#include "trace_clock.h"
 
 #include <atomic>
 #include <cstddef>
@@ -19,7 +20,7 @@ namespace forkscope {
 class EventRing {
 public:
     static constexpr std::uint64_t kMagic = 0x676e695273636b46ULL; // "FkcsRing"
-    static constexpr std::uint32_t kVersion = 1;
+    static constexpr std::uint32_t kVersion = 2; ///< 2: the header carries the session's clock map
     static constexpr std::uint32_t kMaxLanes = 64;
     static constexpr std::uint32_t kMaxLaneCapacity = std::uint32_t{1} << 24;
 
@@ -39,6 +40,9 @@ public:
         std::uint32_t reserved;
         std::atomic<std::int32_t> pid{0};            ///< the owning process, set when it adopts the ring
         std::atomic<std::uint64_t> droppedNoLane{0}; ///< events from threads that found no free lane
+        /// The session's TSC-to-nanoseconds map (see TraceClock), written by the parent before
+        /// the child starts; all zero when the session stamps events with clock_gettime.
+        trace::ClockCalibration clock;
     };
 
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared-memory atomics must be lock-free");
@@ -68,6 +72,9 @@ public:
         return header_->pid.load(std::memory_order_acquire);
     }
     void setOwnerPid(std::int32_t pid) noexcept { header_->pid.store(pid, std::memory_order_release); }
+    /// The clock map the ring's process must use (set by the parent before the child starts).
+    [[nodiscard]] trace::ClockCalibration clock() const noexcept { return header_->clock; }
+    void setClock(const trace::ClockCalibration& c) noexcept { header_->clock = c; }
 
     // --- producer side -------------------------------------------------------------------
     /// Claims a free lane for thread `tid`; -1 when all are taken.

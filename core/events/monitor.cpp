@@ -5,6 +5,7 @@
 #include "process/fd_io.h"
 #include "process/proc_stat.h"
 #include "registration_message.h"
+#include "trace_clock.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -35,6 +36,7 @@ Monitor::Monitor(EventSink& sink, MonitorOptions options) : sink_(sink), options
         throw OsError("eventfd for the monitor", errno);
     }
     hostPid_ = static_cast<std::int32_t>(::getpid());
+    trace::TraceClock::ensureCalibrated(); // before the first timestamp of the session
     auto ring =
         std::make_unique<EventRing>(EventRing::create(options_.shape.lanes, options_.shape.laneCapacity));
     ring->closeFd();

@@ -2,6 +2,7 @@
 
 #include "emit.h"
 #include "registration_message.h"
+#include "trace_clock.h"
 
 #include <atomic>
 #include <cerrno>
@@ -34,22 +35,30 @@ std::mutex g_retiredMutex;
 std::vector<EventRing*>* g_retired = new std::vector<EventRing*>;
 
 /// Which lane of which ring the calling thread writes into. Rebound when the process's ring
-/// changes (install, uninstall, a fork); the lane goes back to the ring when the thread ends.
+/// changes (install, uninstall, a fork). Trivially destructible, so that the emit path reads it
+/// without the thread_local initialisation check; LaneReleaser gives the lane back at thread exit.
 struct ThreadBinding {
     EventRing* ring = nullptr;
     std::uint64_t generation = 0;
     std::int32_t pid = 0;
     std::int32_t tid = 0;
     int lane = -1;
+};
+thread_local ThreadBinding t_binding;
 
-    ~ThreadBinding() {
-        if (ring != nullptr && lane >= 0 && pid == g_pid.load(std::memory_order_relaxed) &&
-            generation == g_generation.load(std::memory_order_relaxed)) {
-            ring->releaseLane(lane, tid);
+/// Armed on a thread's first lane claim; its destructor returns the lane to the ring.
+struct LaneReleaser {
+    bool armed = false;
+    void arm() noexcept { armed = true; }
+    ~LaneReleaser() {
+        const ThreadBinding& b = t_binding;
+        if (armed && b.ring != nullptr && b.lane >= 0 && b.pid == g_pid.load(std::memory_order_relaxed) &&
+            b.generation == g_generation.load(std::memory_order_relaxed)) {
+            b.ring->releaseLane(b.lane, b.tid);
         }
     }
 };
-thread_local ThreadBinding t_binding;
+thread_local LaneReleaser t_releaser;
 
 void afterForkInChild() noexcept {
     // Whatever the parent was writing into is the parent's: never touch it from here.
@@ -76,9 +85,7 @@ void makeCurrent(EventRing* ring) noexcept {
 namespace trace {
 
 std::int64_t monotonicNs() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return TraceClock::now();
 }
 
 namespace detail {
@@ -105,6 +112,7 @@ void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64
         b.pid = pid;
         b.tid = static_cast<std::int32_t>(::gettid());
         b.lane = ring->claimLane(b.tid);
+        t_releaser.arm();
     }
     if (__builtin_expect(b.lane < 0, 0)) {
         // All lanes were taken when this thread started; one may have been given back since.
@@ -115,7 +123,7 @@ void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64
         }
     }
     Event e;
-    e.ts = monotonicNs();
+    e.ts = TraceClock::now();
     e.object = object;
     e.arg = arg;
     e.pid = pid;
@@ -149,6 +157,8 @@ std::uint64_t registerObject(ObjectKind kind, std::string_view name, std::uint64
 
 void Tracer::installHost(std::unique_ptr<EventRing> ring, int channelFd, Shape shape) {
     installAtfork();
+    trace::TraceClock::ensureCalibrated();
+    ring->setClock(trace::TraceClock::current());
     g_shape = shape;
     g_channel.store(channelFd, std::memory_order_relaxed);
     makeCurrent(ring.release()); // owned by the process from now on; see uninstall()
@@ -181,7 +191,9 @@ std::unique_ptr<EventRing> Tracer::prepareChild() {
         return nullptr;
     }
     try {
-        return std::make_unique<EventRing>(EventRing::create(g_shape.lanes, g_shape.laneCapacity));
+        auto ring = std::make_unique<EventRing>(EventRing::create(g_shape.lanes, g_shape.laneCapacity));
+        ring->setClock(trace::TraceClock::current()); // the child stamps on the session's time line
+        return ring;
     } catch (const std::exception&) {
         // Out of memory or fds: the child runs unobserved rather than not at all. Its events
         // are missing; the parent's Created/Reaped events still show it.
@@ -194,6 +206,7 @@ void Tracer::adoptInForkChild(std::unique_ptr<EventRing> ring) noexcept {
         return;
     }
     ring->closeFd();
+    trace::TraceClock::adopt(ring->clock());
     makeCurrent(ring.release());
 }
 
@@ -204,6 +217,7 @@ void Tracer::attachInBootstrapChild(int ringFd, int channelFd) noexcept {
         ring->closeFd();
         ::close(ringFd);
         g_shape = Shape{ring->laneCount(), ring->laneCapacity()};
+        trace::TraceClock::adopt(ring->clock());
         g_channel.store(channelFd, std::memory_order_relaxed);
         makeCurrent(ring.release());
     } catch (...) { // NOLINT(bugprone-empty-catch): observation must never break the run

@@ -190,14 +190,53 @@ void Connection::sendBytes(std::span<const std::uint8_t> buffer, std::size_t off
     trace::emit(EventType::PipeSend, s.traceId, header.size() + payload.size());
 }
 
-void Connection::writeParts(State& s, iovec* part, int partCount) {
+void Connection::writeParts(State& s, iovec* part, int partCount,
+                            const std::function<void()>** beforeBlocking) {
     std::optional<SigpipeGuard> guard;
     if (!s.socket && !t_sigpipeBlocked) {
         guard.emplace();
     }
+    // Runs the caller's "about to wait" hook once.
+    auto announceWait = [&] {
+        if (beforeBlocking != nullptr && *beforeBlocking != nullptr) {
+            (**beforeBlocking)();
+            *beforeBlocking = nullptr;
+        }
+    };
     while (partCount > 0) {
         ssize_t n = 0;
-        if (s.socket) {
+        if (beforeBlocking != nullptr && *beforeBlocking != nullptr) {
+            // Try without waiting (the fd itself stays blocking: its file description is shared
+            // with other processes). Whatever does not fit now is what the send waits for.
+            std::size_t total = 0;
+            for (int i = 0; i < partCount; ++i) {
+                total += part[i].iov_len;
+            }
+            if (s.socket) {
+                msghdr message{};
+                message.msg_iov = part;
+                message.msg_iovlen = static_cast<std::size_t>(partCount);
+                n = ::sendmsg(s.fd.get(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+            } else {
+                n = ::pwritev2(s.fd.get(), part, partCount, -1, RWF_NOWAIT);
+            }
+            if (n < 0 &&
+                (errno == EOPNOTSUPP || errno == EINVAL || errno == EAGAIN || errno == EWOULDBLOCK)) {
+                // Nothing written: the pipe may be full, or (a kernel without RWF_NOWAIT for
+                // pipes, or a reader holding the pipe's lock) the attempt said nothing. Ask
+                // how full it is, as the kernel would decide for a waiting write.
+                int unread = 0;
+                if (s.socket || ::ioctl(s.fd.get(), FIONREAD, &unread) != 0 ||
+                    static_cast<std::size_t>(unread) + total > capacity()) {
+                    announceWait();
+                }
+                *beforeBlocking = nullptr;
+                continue;
+            }
+            if (n >= 0 && static_cast<std::size_t>(n) < total) {
+                announceWait();
+            }
+        } else if (s.socket) {
             msghdr message{};
             message.msg_iov = part;
             message.msg_iovlen = static_cast<std::size_t>(partCount);
@@ -236,7 +275,8 @@ void Connection::writeParts(State& s, iovec* part, int partCount) {
     }
 }
 
-void Connection::sendMessages(std::span<const std::vector<std::uint8_t>> messages) {
+void Connection::sendMessages(std::span<const std::vector<std::uint8_t>> messages,
+                              const std::function<void()>* beforeBlocking) {
     State& s = checked("send", false, true);
     // One writev for many frames (up to IOV_MAX parts at a time): the caller keeps other
     // writers out (a Queue holds its writer lock), so whole frames stay whole.
@@ -260,7 +300,7 @@ void Connection::sendMessages(std::span<const std::vector<std::uint8_t>> message
                 parts.push_back({const_cast<std::uint8_t*>(payload.data()), payload.size()});
             }
         }
-        writeParts(s, parts.data(), static_cast<int>(parts.size()));
+        writeParts(s, parts.data(), static_cast<int>(parts.size()), &beforeBlocking);
         if (s.traceId != 0 && trace::enabled()) {
             std::size_t bytes = 0;
             for (std::size_t h = 0; h < headers.size(); ++h) {

@@ -11,6 +11,7 @@
 #include <cereal/types/string.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -63,7 +64,11 @@ public:
     }
     /// Sends several messages with as few system calls as possible (one writev per up to 512
     /// messages). Frames over PIPE_BUF are not atomic: the caller keeps other writers away.
-    void sendMessages(std::span<const std::vector<std::uint8_t>> messages);
+    /// `beforeBlocking`, if given, runs once just before the send has to wait for room (it is
+    /// found out by trying the write without waiting first, so it costs no system call when the
+    /// send does not wait); a queue's feeder reports its blocked state there.
+    void sendMessages(std::span<const std::vector<std::uint8_t>> messages,
+                      const std::function<void()>* beforeBlocking = nullptr);
     /// Blocks SIGPIPE for the calling thread for good, so that sends from it (a queue's feeder)
     /// report a vanished reader as EPIPE without masking and unmasking the signal each time.
     static void blockSigpipeInThisThread();
@@ -128,7 +133,10 @@ public:
 
 private:
     struct State;
-    void writeParts(State& s, ::iovec* parts, int partCount);
+    /// Writes every part. With beforeBlocking: first without waiting, and calls it once (and
+    /// clears it) if that could not write everything.
+    void writeParts(State& s, ::iovec* parts, int partCount,
+                    const std::function<void()>** beforeBlocking = nullptr);
 
     [[nodiscard]] int handleForTransfer() const;
     /// The connection for an fd that arrived in a fresh child: one shared state per fd, so

@@ -10,6 +10,7 @@
 #include <climits>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -145,9 +146,11 @@ std::vector<std::uint8_t> Queue::getBytes(bool block, Timeout timeout) {
         throw ProcessError(describe() + " is closed");
     }
     const std::uint64_t id = shared->traceId;
-    // A consumer that will have to wait says so first (one poll(0), only with tracing on).
+    // A consumer that will have to wait says so first, only with tracing on. With no item put
+    // and not yet got (the shared semaphore, one load) the pipe holds no frame: it waits, no
+    // system call needed. Otherwise the item may still be in a feeder's buffer: poll(0).
     WaitTrace wait;
-    if (block && id != 0 && trace::enabled() && !shared->reader.poll(0.0)) {
+    if (block && id != 0 && trace::enabled() && (qsize() == 0 || !shared->reader.poll(0.0))) {
         wait.begin(id, EventType::QueueGet);
     }
     if (block && !timeout) {
@@ -276,24 +279,25 @@ void Queue::writeTraced(Shared& shared, Local& local, const std::vector<std::vec
         shared.writer.sendMessages(batch);
         return;
     }
-    // Would the write block? The pipe holds pipeCapacity bytes; FIONREAD tells what the readers
-    // have left in it. Two cheap calls per batch, only with tracing on.
+    // Does the write block? The connection tries it without waiting first and calls the hook
+    // only when the rest has to wait for room: no system call is added when the pipe has room.
     std::size_t pending = 0;
     for (const auto& item : batch) {
         pending += FrameCodec::kHeaderSize + item.size();
     }
-    if (local.pipeCapacity == 0) {
-        local.pipeCapacity = shared.writer.capacity();
-    }
-    const bool blocks = shared.writer.bytesUnread() + pending > local.pipeCapacity;
-    if (blocks) {
+    bool blocked = false;
+    const std::function<void()> beforeBlocking = [&] {
+        blocked = true;
+        if (local.pipeCapacity == 0) {
+            local.pipeCapacity = shared.writer.capacity();
+        }
         // aux: the pipe's capacity, which the write fills before it blocks (the event that
         // shows the pipe full, since no QueueFeederWrite comes until the write completes).
         trace::emit(EventType::QueueFeederBlocked, id, pending,
                     static_cast<std::uint32_t>(std::min<std::size_t>(local.pipeCapacity, UINT32_MAX)));
-    }
-    shared.writer.sendMessages(batch);
-    if (blocks) {
+    };
+    shared.writer.sendMessages(batch, &beforeBlocking);
+    if (blocked) {
         trace::emit(EventType::QueueFeederUnblocked, id, 0);
     }
     for (const auto& item : batch) {

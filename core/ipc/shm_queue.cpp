@@ -6,6 +6,11 @@
 #include <atomic>
 #include <bit>
 #include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unistd.h>
 
 namespace forkscope {
 
@@ -20,8 +25,12 @@ struct ShmQueue::Header {
     std::uint32_t slotSize = 0; ///< payload bytes per slot
     std::uint32_t stride = 0;   ///< bytes from one slot to the next
     std::uint64_t traceId = 0;  ///< written once by the creator, before any other process sees it
+    ShmQueue::Mode mode = ShmQueue::Mode::ManyToMany;
+    std::uint32_t slotsAt = 0; ///< offset of the first slot from the start of the region
     alignas(kCacheLine) std::atomic<std::uint64_t> enqueuePosition{0};
+    std::atomic<std::int32_t> producerTid{0}; ///< OneToOne: the producing thread, 0 = none yet
     alignas(kCacheLine) std::atomic<std::uint64_t> dequeuePosition{0};
+    std::atomic<std::int32_t> consumerTid{0}; ///< OneToOne: the consuming thread, 0 = none yet
     alignas(kCacheLine) std::atomic<std::uint32_t> itemSignal{0};
     std::atomic<std::uint32_t> consumersWaiting{0};
     alignas(kCacheLine) std::atomic<std::uint32_t> roomSignal{0};
@@ -37,21 +46,35 @@ struct ShmQueue::Slot {
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "the ring needs lock-free 64-bit atomics");
 
-ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view name) {
+ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view name, Mode mode) {
+    if (mode != Mode::ManyToMany && mode != Mode::OneToOne) {
+        throw ProcessError("ShmQueue mode must be ManyToMany or OneToOne");
+    }
     if (capacity == 0 || capacity > (1u << 24) || slotSize == 0 || slotSize > (1u << 20)) {
         throw ProcessError("ShmQueue needs 1..16M slots of 1 byte..1 MiB (got " + std::to_string(capacity) +
                            " slots of " + std::to_string(slotSize) + " bytes)");
     }
     const std::size_t slots = std::bit_ceil(capacity);
-    const std::size_t stride = (sizeof(Slot) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
     const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
-    region_ = SharedRegion::create(headerSize + slots * stride, "forkscope-shm-queue");
+    // ManyToMany: each slot carries its sequence number and size before the payload. OneToOne:
+    // the sizes sit in an array of their own, so a slot is just its payload and a 64-byte item
+    // takes one cache line, not two.
+    const bool oneToOne = mode == Mode::OneToOne;
+    const std::size_t stride =
+        ((oneToOne ? 0 : sizeof(Slot)) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
+    const std::size_t sizesBytes =
+        oneToOne ? (slots * sizeof(std::uint32_t) + kCacheLine - 1) / kCacheLine * kCacheLine : 0;
+    region_ = SharedRegion::create(headerSize + sizesBytes + slots * stride, "forkscope-shm-queue");
     header_ = new (region_.data()) Header;
     header_->capacity = static_cast<std::uint32_t>(slots);
     header_->slotSize = static_cast<std::uint32_t>(slotSize);
     header_->stride = static_cast<std::uint32_t>(stride);
-    for (std::uint64_t i = 0; i < slots; ++i) {
-        new (&slot(i)) Slot{{i}, 0, 0};
+    header_->mode = mode;
+    header_->slotsAt = static_cast<std::uint32_t>(headerSize + sizesBytes);
+    if (!oneToOne) {
+        for (std::uint64_t i = 0; i < slots; ++i) {
+            new (&slot(i)) Slot{{i}, 0, 0};
+        }
     }
     header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
 }
@@ -62,21 +85,43 @@ std::uint64_t ShmQueue::traceId() const {
 
 void ShmQueue::bind() {
     header_ = region_.as<Header>("ShmQueue");
-    if (header_->magic != kMagic) {
+    if (header_->magic != kMagic || (header_->mode != Mode::ManyToMany && header_->mode != Mode::OneToOne)) {
         throw SerializationError("the shared region received as a ShmQueue is not one");
     }
+    if (!std::has_single_bit(header_->capacity) || header_->stride == 0 ||
+        region_.size() < header_->slotsAt + std::size_t{header_->capacity} * header_->stride) {
+        throw SerializationError("the ShmQueue received has a header that does not match its region");
+    }
+    // A handle that arrives in another process starts without a role and with no knowledge
+    // of the other side's index (zero is a valid lower bound).
+    knownTail_ = 0;
+    knownHead_ = 0;
+    producerClaimed_ = false;
+    consumerClaimed_ = false;
 }
 
 ShmQueue::Slot& ShmQueue::slot(std::uint64_t position) const {
+    return *reinterpret_cast<Slot*>(slotBytes(position));
+}
+
+std::uint8_t* ShmQueue::slotBytes(std::uint64_t position) const {
+    auto* base = static_cast<std::uint8_t*>(region_.data()) + header_->slotsAt;
+    return base + (position & (header_->capacity - 1)) * header_->stride;
+}
+
+std::uint32_t& ShmQueue::oneToOneSize(std::uint64_t position) const {
     const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
-    auto* base = static_cast<std::uint8_t*>(region_.data()) + headerSize;
-    return *reinterpret_cast<Slot*>(base + (position & (header_->capacity - 1)) * header_->stride);
+    auto* sizes = reinterpret_cast<std::uint32_t*>(static_cast<std::uint8_t*>(region_.data()) + headerSize);
+    return sizes[position & (header_->capacity - 1)];
 }
 
 bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     if (item.size() > header_->slotSize) {
         throw ProcessError("ShmQueue item of " + std::to_string(item.size()) +
                            " bytes exceeds the slot size of " + std::to_string(header_->slotSize) + " bytes");
+    }
+    if (header_->mode == Mode::OneToOne) {
+        return tryPutOneToOne(item);
     }
     std::uint64_t position = header_->enqueuePosition.load(std::memory_order_relaxed);
     Slot* target = nullptr;
@@ -112,6 +157,9 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
 }
 
 bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+    if (header_->mode == Mode::OneToOne) {
+        return tryGetOneToOne(item);
+    }
     std::uint64_t position = header_->dequeuePosition.load(std::memory_order_relaxed);
     Slot* source = nullptr;
     for (;;) {
@@ -140,9 +188,90 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
 }
 
 namespace {
+/// The calling thread's id, asked once per thread (a fork child's only thread asks again).
+thread_local std::int32_t t_tid = 0;
+std::once_flag g_tidAtforkOnce;
+
+std::int32_t currentTid() noexcept {
+    if (t_tid == 0) {
+        std::call_once(g_tidAtforkOnce, [] { ::pthread_atfork(nullptr, nullptr, [] { t_tid = 0; }); });
+        t_tid = static_cast<std::int32_t>(::gettid());
+    }
+    return t_tid;
+}
+} // namespace
+
+void ShmQueue::claimRole(bool producer) {
+    std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
+    const std::int32_t me = currentTid();
+    std::int32_t expected = 0;
+    if (!owner.compare_exchange_strong(expected, me, std::memory_order_acq_rel) && expected != me) {
+        throw ProcessError(std::string("ShmQueue(OneToOne) already has its ") +
+                           (producer ? "producer" : "consumer") + " (thread " + std::to_string(expected) +
+                           "); a second one would corrupt it: use Mode::ManyToMany for several " +
+                           (producer ? "producers" : "consumers"));
+    }
+    (producer ? producerClaimed_ : consumerClaimed_) = true;
+}
+
+bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
+    // The role is checked on every put (one load of a line this side owns): a handle copied
+    // into another thread of the same process would otherwise pass as the producer.
+    if (!producerClaimed_ || header_->producerTid.load(std::memory_order_relaxed) != currentTid()) {
+        claimRole(true);
+    }
+    const std::uint64_t head = header_->enqueuePosition.load(std::memory_order_relaxed);
+    if (head - knownTail_ >= header_->capacity) {
+        knownTail_ = header_->dequeuePosition.load(std::memory_order_acquire);
+        if (head - knownTail_ >= header_->capacity) {
+            return false; // full
+        }
+    }
+    oneToOneSize(head) = static_cast<std::uint32_t>(item.size());
+    std::memcpy(slotBytes(head), item.data(), item.size());
+    trace::emit(EventType::QueuePut, header_->traceId, item.size());
+    trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
+    header_->enqueuePosition.store(head + 1, std::memory_order_release);
+    // Ordered with the consumer's announcement (its seq_cst increment, then its re-check of
+    // our index): either it sees this item or we see it waiting.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (header_->consumersWaiting.load(std::memory_order_relaxed) > 0) {
+        header_->itemSignal.fetch_add(1, std::memory_order_release);
+        futexWake(header_->itemSignal, 1);
+    }
+    return true;
+}
+
+bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
+    if (!consumerClaimed_ || header_->consumerTid.load(std::memory_order_relaxed) != currentTid()) {
+        claimRole(false);
+    }
+    const std::uint64_t tail = header_->dequeuePosition.load(std::memory_order_relaxed);
+    if (tail == knownHead_) {
+        knownHead_ = header_->enqueuePosition.load(std::memory_order_acquire);
+        if (tail == knownHead_) {
+            return false; // empty
+        }
+    }
+    const std::uint8_t* payload = slotBytes(tail);
+    item.assign(payload, payload + oneToOneSize(tail));
+    trace::emit(EventType::QueueGet, header_->traceId, item.size());
+    header_->dequeuePosition.store(tail + 1, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (header_->producersWaiting.load(std::memory_order_relaxed) > 0) {
+        header_->roomSignal.fetch_add(1, std::memory_order_release);
+        futexWake(header_->roomSignal, 1);
+    }
+    return true;
+}
+
+namespace {
 /// How often to retry before sleeping: the other side is usually a few hundred nanoseconds
-/// away on another core, and a futex sleep plus wake-up costs microseconds.
-constexpr int kSpins = 4000;
+/// away on another core, and a futex sleep plus wake-up costs microseconds. First a short spin
+/// on the CPU; then a few rounds of sched_yield, which lets the other side run when both share
+/// a CPU (a loaded machine) instead of burning the time slice it needs.
+constexpr int kSpins = 512;
+constexpr int kYields = 32;
 
 inline void cpuRelax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -161,8 +290,16 @@ bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atom
         }
         cpuRelax();
     }
+    for (int i = 0; i < kYields && block && !deadline.expired(); ++i) {
+        if (attempt()) {
+            return true;
+        }
+        std::this_thread::yield();
+    }
     for (;;) {
         waiting.fetch_add(1, std::memory_order_seq_cst);
+        // Pairs with the other side's fence between publishing and reading `waiting`.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
         const std::uint32_t seen = signal.load(std::memory_order_acquire);
         const bool done = attempt();
         const bool timedOut = !done && (deadline.expired() || !futexWait(signal, seen, deadline));
@@ -223,6 +360,10 @@ std::size_t ShmQueue::qsize() const {
 
 std::size_t ShmQueue::capacity() const {
     return header_->capacity;
+}
+
+ShmQueue::Mode ShmQueue::mode() const {
+    return header_->mode;
 }
 
 std::size_t ShmQueue::slotSize() const {

@@ -4,6 +4,8 @@
 #include "events/emit.h"
 #include "events/event_ring.h"
 #include "events/monitor.h"
+#include "events/trace_clock.h"
+#include "events/tracer.h"
 #include "memory_sink.h"
 #include "process/context.h"
 #include "process/fd_handle.h"
@@ -16,6 +18,7 @@
 #include <QTemporaryDir>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <latch>
 #include <sys/mman.h>
 #include <thread>
@@ -225,6 +228,46 @@ private Q_SLOTS:
         QCOMPARE(data + dropped, kCount);    // written = drained + dropped, exactly
         QVERIFY(marked <= dropped);          // markers announce every drop but a trailing run
         QVERIFY(marked > 0);
+    }
+
+    void childrenStampOnTheSessionClock_data() { addStartMethodRows(); }
+    void childrenStampOnTheSessionClock() {
+        MemorySink sink;
+        Monitor monitor(sink);
+        // The map the host uses travels in every child's ring.
+        const trace::ClockCalibration session = trace::TraceClock::current();
+        {
+            std::unique_ptr<EventRing> prepared = Tracer::prepareChild();
+            QVERIFY(prepared);
+            QCOMPARE(prepared->clock().nsPerTickQ32, session.nsPerTickQ32);
+            QCOMPARE(prepared->clock().baseTicks, session.baseTicks);
+            QCOMPARE(prepared->clock().baseNs, session.baseNs);
+        }
+        // A child's event falls between two host timestamps taken around its whole life: one
+        // time line, whatever the start method (a child on another map would land far away).
+        const std::int64_t before = trace::monotonicNs();
+        Process child = rowContext().process(&emitOneRecv, {std::uint64_t{kFirstObjectId + 77}});
+        child.start();
+        child.join(30.0);
+        QCOMPARE(child.exitCode(), 0);
+        const std::int64_t after = trace::monotonicNs();
+        QVERIFY(monitor.flush());
+        bool seen = false;
+        for (const Event& e : sink.eventsOf(static_cast<std::int32_t>(*child.pid()))) {
+            if (e.type == EventType::PipeRecv && e.object == kFirstObjectId + 77) {
+                seen = true;
+                QVERIFY2(
+                    e.ts >= before && e.ts <= after,
+                    (std::to_string(before) + " <= " + std::to_string(e.ts) + " <= " + std::to_string(after))
+                        .c_str());
+            }
+        }
+        QVERIFY(seen);
+        // The map stays within a millisecond of CLOCK_MONOTONIC (its error is microseconds per
+        // second; a broken rate or base would be off by far more).
+        const std::int64_t system = trace::TraceClock::systemMonotonicNs();
+        const std::int64_t mapped = trace::TraceClock::now();
+        QVERIFY2(std::llabs(mapped - system) < 1'000'000, std::to_string(mapped - system).c_str());
     }
 
     void ringsReachTheMonitor_data() { addStartMethodRows(); }

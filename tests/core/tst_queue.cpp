@@ -68,6 +68,21 @@ void shmProduce(TaskArgs& args) {
 }
 FORKSCOPE_TASK(shmProduce);
 
+/// Tries to put on a OneToOne ShmQueue whose producer is another process: exits 0 when the
+/// put is refused with a ProcessError, 1 if it went through, 2 on anything else.
+void shmSecondProducer(TaskArgs& args) {
+    ShmQueue q = args.get<ShmQueue>(0);
+    try {
+        q.put(99, false);
+    } catch (const ProcessError&) {
+        std::_Exit(0);
+    } catch (...) {
+        std::_Exit(2);
+    }
+    std::_Exit(1);
+}
+FORKSCOPE_TASK(shmSecondProducer);
+
 template <class Predicate> bool eventually(Predicate predicate, double seconds = 10.0) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -248,6 +263,95 @@ private Q_SLOTS:
         QCOMPARE(a.exitCode(), std::optional<int>(0));
         QCOMPARE(b.exitCode(), std::optional<int>(0));
         QVERIFY(q.empty());
+    }
+
+    void shmQueueOneToOneAcrossProcesses_data() { addStartMethodRows(); }
+    void shmQueueOneToOneAcrossProcesses() {
+        // 8 slots for 20000 items: the producer waits for room and the consumer for items,
+        // many times over, through both the spin and the futex paths.
+        ShmQueue q(8, 64, "one-to-one", ShmQueue::Mode::OneToOne);
+        QCOMPARE(q.mode(), ShmQueue::Mode::OneToOne);
+        Process p = rowContext().process(&shmProduce, {q, 0, 20000});
+        p.start();
+        for (int i = 0; i < 20000; ++i) {
+            auto [id, value] = q.get<std::pair<int, int>>(true, 10.0);
+            QCOMPARE(id, 0);
+            QCOMPARE(value, i);
+        }
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY(q.empty());
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
+    }
+
+    void shmQueueOneToOneRefusesASecondProducer() {
+        ShmQueue q(4, 32, "one-to-one", ShmQueue::Mode::OneToOne);
+        q.put(1); // this thread is the producer from now on
+        std::string refusal;
+        std::thread other([&] {
+            try {
+                q.put(2);
+            } catch (const ProcessError& e) {
+                refusal = e.what();
+            }
+        });
+        other.join();
+        QVERIFY2(refusal.find("already has its producer") != std::string::npos, refusal.c_str());
+        // Another process is refused too (a fork child's thread is not the producer).
+        Process p = getContext(StartMethod::Fork).process(&shmSecondProducer, {q});
+        p.start();
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        // The refused puts never touched the ring.
+        QCOMPARE(q.qsize(), std::size_t(1));
+        q.put(3); // the producer itself goes on
+        QCOMPARE(q.get<int>(false), 1);
+        QCOMPARE(q.get<int>(false), 3);
+        QVERIFY(q.empty());
+    }
+
+    void shmQueueOneToOneRefusesASecondConsumer() {
+        ShmQueue q(4, 32, "one-to-one", ShmQueue::Mode::OneToOne);
+        q.put(1);
+        q.put(2);
+        QCOMPARE(q.get<int>(false), 1); // this thread is the consumer from now on
+        std::string refusal;
+        std::thread other([&] {
+            try {
+                (void)q.get<int>(false);
+            } catch (const ProcessError& e) {
+                refusal = e.what();
+            }
+        });
+        other.join();
+        QVERIFY2(refusal.find("already has its consumer") != std::string::npos, refusal.c_str());
+        QCOMPARE(q.get<int>(false), 2);
+    }
+
+    void shmQueueOneToOneLimits() {
+        ShmQueue q(3, 32, "one-to-one", ShmQueue::Mode::OneToOne); // rounded up to 4 slots
+        QCOMPARE(q.capacity(), std::size_t(4));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(false));
+        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
+        // Items of every size up to the slot, across several laps of the ring.
+        for (std::size_t size = 0; size <= 32; ++size) {
+            const std::vector<std::uint8_t> item(size, static_cast<std::uint8_t>(size));
+            q.putBytes(item, false);
+            QCOMPARE(q.getBytes(false), item);
+        }
+        for (int i = 0; i < 4; ++i) {
+            q.put(i);
+        }
+        QVERIFY(q.full());
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, false));
+        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, true, 0.05));
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.put(std::string(100, 'x')));
+        QCOMPARE(q.get<int>(), 0);
+        QCOMPARE(q.qsize(), std::size_t(3));
+        q.put(4, false); // the slot just freed
+        for (int i = 1; i <= 4; ++i) {
+            QCOMPARE(q.get<int>(false), i);
+        }
     }
 
     void shmQueueLimits() {
