@@ -4,6 +4,8 @@
 #include "models/process_timeline_model.h"
 #include "models/trace_data.h"
 
+#include <algorithm>
+
 namespace forkscope {
 
 namespace {
@@ -16,15 +18,33 @@ TimelinePlottable::TimelinePlottable(QCPAxis* keyAxis, QCPAxis* valueAxis, const
 }
 
 template <typename Fn> void TimelinePlottable::forEachSegment(Fn&& fn) const {
+    // Only the visible window, and at most one segment starting in each pixel column: a row of
+    // 100 000 phase changes costs as much as its width in pixels, not its length.
+    const TraceData& data = model_.traceData();
+    const QCPRange range = mKeyAxis->range();
+    const std::int64_t from = data.fromSeconds(range.lower);
+    const std::int64_t to = std::min(nowNs_, data.fromSeconds(range.upper));
+    const double pixels =
+        std::max(1.0, std::abs(mKeyAxis->coordToPixel(range.upper) - mKeyAxis->coordToPixel(range.lower)));
+    const auto nsPerPixel = static_cast<std::int64_t>(range.size() * 1e9 / pixels);
     const auto& pids = model_.pids();
     for (std::size_t row = 0; row < pids.size(); ++row) {
         const auto& changes = model_.phasesOf(pids[row]);
-        for (std::size_t i = 0; i < changes.size(); ++i) {
-            if (changes[i].ts > nowNs_) {
-                break;
-            }
+        const auto byTime = [](std::int64_t x, const PhaseChange& c) { return x < c.ts; };
+        auto first = std::upper_bound(changes.begin(), changes.end(), from, byTime);
+        std::size_t i = first == changes.begin() ? 0 : std::size_t(first - changes.begin()) - 1;
+        while (i < changes.size() && changes[i].ts <= to) {
             const std::int64_t end = i + 1 < changes.size() ? std::min(changes[i + 1].ts, nowNs_) : nowNs_;
             fn(Segment{changes[i], end, static_cast<int>(row)});
+            std::size_t next = i + 1;
+            if (end - changes[i].ts < nsPerPixel) {
+                // The rest of this pixel column is drawn over anyway: go to the phase in force
+                // at the next column.
+                auto column = std::upper_bound(changes.begin() + std::ptrdiff_t(next), changes.end(),
+                                               changes[i].ts + nsPerPixel, byTime);
+                next = std::max(next, std::size_t(column - changes.begin()) - 1);
+            }
+            i = next;
         }
     }
 }
@@ -68,6 +88,8 @@ void TimelinePlottable::draw(QCPPainter* painter) {
             painter->setBrush(QBrush(highContrast_ ? Qt::white : Qt::black, Qt::BDiagPattern));
             painter->drawRect(r);
             label = QStringLiteral("ZOMBIE");
+        } else if (!labels || r.intersected(clip).width() < 24) {
+            // too narrow for a word: no need to compose one
         } else if (s.phase.phase == ProcessPhase::Blocked) {
             label = Narrator(data).describeWait(s.phase.blockedBy, s.phase.blockedOn);
         } else if (s.phase.phase == ProcessPhase::Running) {
