@@ -324,10 +324,20 @@ private Q_SLOTS:
         QCOMPARE(mean.values.size(), 3);
         QVERIFY(std::abs(mean.values[0] - 40.0) < 1e-6);
         QVERIFY(std::abs(mean.values[1] - 20.0) < 1e-6);
-        // Throughput in two 0.5 s slices: 2 tasks (0.3 s, 0.4 s) = 4/s, then 1 (0.6 s) = 2/s.
+        // Throughput: 3 tasks make one slice (a mean over the second), whatever the maximum.
         const SampledSeries rate = coarse.throughput(points, 2);
-        QCOMPARE(rate.values[0], 4.0);
-        QCOMPARE(rate.values[1], 2.0);
+        QCOMPARE(rate.values.size(), 2); // the slice and the end of the step
+        QCOMPARE(rate.values[0], 3.0);
+        // Many tasks: as many slices as allowed. 600 tasks finished 1 ms apart from 0 on, over
+        // two 0.3 s slices = 1000 tasks/s each.
+        std::vector<PoolPoint> many;
+        for (int i = 0; i < 600; ++i) {
+            many.push_back({std::int64_t(i) * ms, 1, 1});
+        }
+        const SeriesSampler second(0, 0, 600 * ms, 600 * ms, 2);
+        const SampledSeries fast = second.throughput(many, 2);
+        QCOMPARE(fast.values.size(), 3);
+        QVERIFY(std::abs(fast.values[0] - 1000.0) < 1e-6 && std::abs(fast.values[1] - 1000.0) < 1e-6);
         // Only the window is read: from 0.55 s on, task 3's finish is the only one.
         const SeriesSampler late(data.startNs(), data.startNs() + 550 * ms, data.endNs(), data.endNs(), 1);
         QCOMPARE(late.throughput(points, 1).values[0], 1.0 / 0.45);

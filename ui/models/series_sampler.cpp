@@ -134,20 +134,24 @@ SampledSeries SeriesSampler::utilisation(const std::vector<PoolPoint>& points, i
     return out;
 }
 
-SampledSeries SeriesSampler::throughput(const std::vector<PoolPoint>& points, int rateBuckets) const {
+SampledSeries SeriesSampler::throughput(const std::vector<PoolPoint>& points, int maxSlices) const {
     SampledSeries out;
-    rateBuckets = std::max(1, rateBuckets);
     const std::int64_t last = std::max(std::min(end_, t1_), t0_ + 1);
-    const double width = double(last - t0_) / rateBuckets;
-    std::vector<int> counts(static_cast<std::size_t>(rateBuckets), 0);
+    const auto first = firstAtOrAfter(points, t0_);
     const auto stop = firstAfter(points, last);
-    for (auto it = firstAtOrAfter(points, t0_); it != stop; ++it) {
+    const auto finished = std::count_if(first, stop, [](const PoolPoint& p) { return p.finished != 0; });
+    // A rate needs slices that hold several tasks: with 4 tasks in the window, one slice (their
+    // mean rate) says more than 60 slices of 0 and 1.
+    const int slices = std::clamp(int(finished / kTasksPerSlice), 1, std::max(1, maxSlices));
+    const double width = double(last - t0_) / slices;
+    std::vector<int> counts(static_cast<std::size_t>(slices), 0);
+    for (auto it = first; it != stop; ++it) {
         if (it->finished != 0) {
-            const int b = std::clamp(int(double(it->ts - t0_) / width), 0, rateBuckets - 1);
+            const int b = std::clamp(int(double(it->ts - t0_) / width), 0, slices - 1);
             ++counts[static_cast<std::size_t>(b)];
         }
     }
-    for (int b = 0; b < rateBuckets; ++b) {
+    for (int b = 0; b < slices; ++b) {
         out.keys << seconds(t0_ + std::int64_t(width * b));
         out.values << counts[static_cast<std::size_t>(b)] / (width / 1e9);
     }

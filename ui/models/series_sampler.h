@@ -34,8 +34,11 @@ public:
     /// Busy workers as a percentage of `poolSize`, as steps: exact when the changes are few, else
     /// each bucket's time-weighted mean.
     [[nodiscard]] SampledSeries utilisation(const std::vector<PoolPoint>& points, int poolSize) const;
-    /// Tasks finished per second, counted in `rateBuckets` equal slices of the window (steps).
-    [[nodiscard]] SampledSeries throughput(const std::vector<PoolPoint>& points, int rateBuckets) const;
+    /// Tasks finished per second, counted in equal slices of the window (steps): at most
+    /// `maxSlices`, and few enough that a slice holds kTasksPerSlice tasks on average.
+    [[nodiscard]] SampledSeries throughput(const std::vector<PoolPoint>& points, int maxSlices) const;
+
+    static constexpr int kTasksPerSlice = 3;
 
 private:
     [[nodiscard]] double seconds(std::int64_t ns) const noexcept { return double(ns - origin_) / 1e9; }

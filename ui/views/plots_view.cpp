@@ -369,6 +369,10 @@ void PlotsView::rebuildSeries() {
 
     // Pools: how many workers are busy (of the pool's size) and how many tasks finish a second.
     showPoolPlot(!data.poolSamples().empty());
+    // A plot with nothing to show keeps its place (the class knows where to look) but gives
+    // its height to those that have something.
+    plot_->plotLayout()->setRowStretchFactor(3, data.levels().empty() ? 0.5 : 2);
+    plot_->plotLayout()->setRowStretchFactor(5, data.lockSamples().empty() ? 0.5 : 1.5);
     double maxRate = 1;
     colourIndex = 0;
     for (const auto& [pool, samples] : data.poolSamples()) {
@@ -393,7 +397,6 @@ void PlotsView::rebuildSeries() {
         rate->setPen(
             QPen(colourIndex == 0 ? kRate : kRate.lighter(100 + 30 * colourIndex), presentation_ ? 4 : 3));
         rate->setLineStyle(QCPGraph::lsStepLeft);
-        // A rate needs slices wide enough to hold several tasks: 60 over the window.
         const SampledSeries r = sampler.throughput(samples, 60);
         rate->setData(r.keys, r.values, true);
         for (double v : r.values) {
@@ -416,7 +419,7 @@ void PlotsView::showPoolPlot(bool show) {
         layout->addElement(layout->rowCount(), 0, header);
         layout->addElement(layout->rowCount(), 0, poolRect_);
         layout->setRowStretchFactor(layout->rowCount() - 2, 0.001);
-        layout->setRowStretchFactor(layout->rowCount() - 1, 1.5);
+        layout->setRowStretchFactor(layout->rowCount() - 1, 2);
     } else {
         layout->take(header);
         layout->take(poolRect_);
