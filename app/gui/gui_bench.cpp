@@ -184,8 +184,12 @@ int main(int argc, char** argv) {
     PaintCounter counter;
     app.installEventFilter(&counter);
     std::vector<double> frameMs;
-    std::vector<double> plotsMs;
     std::vector<double> paints;
+    // Where a frame's time goes: the position's signals (caption, process table), the plots,
+    // the event log, the wait-for graph, and the paint of everything that changed.
+    const std::vector<QString> parts{QStringLiteral("signals"), QStringLiteral("plots"),
+                                     QStringLiteral("log"), QStringLiteral("graph"), QStringLiteral("paint")};
+    std::vector<std::vector<double>> partMs(parts.size());
     const std::int64_t start = data.startNs();
     const std::int64_t span = data.endNs() - data.startNs();
     for (int i = 0; i < frames; ++i) {
@@ -195,14 +199,22 @@ int main(int argc, char** argv) {
         counter.paints = 0;
         QElapsedTimer frame;
         frame.start();
+        QElapsedTimer part;
+        part.start();
+        auto lap = [&](std::size_t which) {
+            partMs[which].push_back(ms(part));
+            part.restart();
+        };
         window.session().setPosition(t);
-        QElapsedTimer plotClock;
-        plotClock.start();
+        lap(0);
         plots->refresh();
-        plotsMs.push_back(ms(plotClock));
+        lap(1);
         window.eventLog()->followPlayhead();
+        lap(2);
         window.waitForGraph()->refresh();
+        lap(3);
         QApplication::processEvents();
+        lap(4);
         frameMs.push_back(ms(frame));
         paints.push_back(counter.paints);
     }
@@ -211,7 +223,11 @@ int main(int argc, char** argv) {
     result[QStringLiteral("scrub_frame_median_ms")] = median(frameMs);
     result[QStringLiteral("scrub_frame_max_ms")] = *std::max_element(frameMs.begin(), frameMs.end());
     result[QStringLiteral("scrub_paint_events_median")] = median(paints);
-    result[QStringLiteral("scrub_plots_ms_median")] = median(plotsMs); // the plots' share of a frame
+    QJsonObject partMedians;
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+        partMedians[parts[p]] = median(partMs[p]);
+    }
+    result[QStringLiteral("scrub_frame_parts_median_ms")] = partMedians;
 
     const qint64 peak = statusBytes("VmHWM");
     result[QStringLiteral("peak_rss_bytes")] = peak;
