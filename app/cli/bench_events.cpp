@@ -5,8 +5,8 @@
 #include "events/monitor.h"
 #include "ipc/queue.h"
 #include "process/context.h"
+#include "trace/synthetic_trace.h"
 #include "trace/trace_reader.h"
-#include "trace/trace_writer.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -169,59 +169,6 @@ std::vector<Figure> overheadFigures(const BenchOptions& options) {
     pct.limit = 5.0;
     pct.limitSamples.assign(overhead.size(), 5.0);
     return {roundTrip, pct};
-}
-
-/// A synthetic run: 64 processes taking turns on 8 locks, 4 queues and 4 pipes.
-void writeSyntheticTrace(const std::string& path, std::uint64_t events) {
-    TraceWriter writer(path, TraceMeta{"synthetic-seek-benchmark", "{}", "fork", {}, {}});
-    std::mt19937_64 rng(1);
-    std::vector<Event> batch;
-    batch.reserve(100'000);
-    std::int64_t ts = 1'000'000;
-    std::uint64_t written = 0;
-    std::vector<std::int32_t> owner(8, 0);
-    while (written < events) {
-        ts += static_cast<std::int64_t>(rng() % 2000);
-        const auto pid = static_cast<std::int32_t>(1000 + rng() % 64);
-        const std::uint64_t which = rng() % 8;
-        Event e;
-        e.ts = ts;
-        e.pid = pid;
-        e.tid = pid;
-        switch (rng() % 4) {
-        case 0:
-            e.type = owner[which] == 0 ? EventType::LockAcquire : EventType::LockWait;
-            e.object = kFirstObjectId + which;
-            e.arg = 1;
-            if (owner[which] == 0) {
-                owner[which] = pid;
-            }
-            break;
-        case 1:
-            e.type = EventType::LockRelease;
-            e.object = kFirstObjectId + which;
-            e.pid = owner[which] != 0 ? owner[which] : pid;
-            owner[which] = 0;
-            break;
-        case 2:
-            e.type = rng() % 2 ? EventType::QueuePut : EventType::QueueGet;
-            e.object = kFirstObjectId + 100 + which % 4;
-            e.arg = 64;
-            break;
-        default:
-            e.type = rng() % 2 ? EventType::PipeSend : EventType::PipeRecv;
-            e.object = kFirstObjectId + 200 + which % 4;
-            e.arg = 512;
-            break;
-        }
-        batch.push_back(e);
-        ++written;
-        if (batch.size() == batch.capacity() || written == events) {
-            writer.appendEvents(batch);
-            batch.clear();
-        }
-    }
-    writer.finish();
 }
 
 Figure seekFigure(const BenchOptions& options) {

@@ -5,11 +5,14 @@
 #include "models/narrator.h"
 #include "models/process_timeline_model.h"
 #include "models/scenario_library_model.h"
+#include "models/series_sampler.h"
 #include "models/trace_data.h"
 #include "models/trace_follower.h"
 #include "models/wait_for_graph.h"
 #include "session/launch_options.h"
 #include "session/scenario_runner.h"
+#include "test_events.h"
+#include "trace/trace_writer.h"
 #include "ui_test_main.h"
 
 #include <QAbstractItemModelTester>
@@ -46,11 +49,20 @@ std::vector<ObjectInfo> demoObjects() {
 }
 
 /// Loads the demo trace into `data` through a follower running in this thread.
+void loadDemoLike(TraceData& data, const QString& path);
+
 void loadDemo(TraceData& data, const QString& path) {
     DemoTrace::write(path.toStdString());
+    loadDemoLike(data, path);
+}
+
+/// Loads any trace file into `data` through a follower running in this thread.
+void loadDemoLike(TraceData& data, const QString& path) {
     TraceFollower follower;
-    QObject::connect(&follower, &TraceFollower::updated, &data,
-                     [&data](const TraceUpdatePtr& update) { data.apply(*update); });
+    QObject::connect(&follower, &TraceFollower::updated, &data, [&](const TraceUpdatePtr& update) {
+        follower.consumed();
+        data.apply(*update);
+    });
     follower.open(path, false);
 }
 
@@ -244,13 +256,106 @@ private Q_SLOTS:
                     {12, 10, ProcessPhase::Running, 0, EventType::None},
                     {11, 50, ProcessPhase::Blocked, b, EventType::LockWait},
                     {12, 60, ProcessPhase::Blocked, a, EventType::LockWait}};
-        u.lockSamples = {{a, 20, 11, true, false, 0, 0}, {b, 30, 12, true, false, 0, 0}};
+        u.lockSamples = {{a, LockPoint::make(20, 11, true, false, 0)},
+                         {b, LockPoint::make(30, 12, true, false, 0)}};
         data.apply(u);
         const auto before = WaitForGraph::fromState(data, 55);
         QVERIFY(before.cycle.isEmpty());
         const auto g = WaitForGraph::fromState(data, 70);
         QCOMPARE(g.edges.size(), std::size_t(4));
         QCOMPARE(g.cycle.size(), 4);
+    }
+
+    void poolUtilisationAndThroughput() {
+        // A pool of 2 workers: tasks 1 and 2 overlap, task 3 runs alone, task 4's worker dies in
+        // the middle of it (pool-worker-death) and is replaced.
+        using forkscope::test::ev;
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("pool.fstrace"));
+        const std::uint64_t pool = kFirstObjectId + 5;
+        constexpr std::int64_t ms = 1'000'000;
+        {
+            TraceWriter writer(path.toStdString(), TraceMeta{"pool-test", "{}", "fork", {}, {}});
+            writer.recordObject({pool, ObjectKind::Pool, "Pool-1", 2, 10, 0});
+            writer.recordProcess({10, 1, "main", -1, 0});
+            writer.recordProcess({11, 10, "Pool-1-worker-1", 0, 0});
+            writer.recordProcess({12, 10, "Pool-1-worker-2", 0, 0});
+            const std::vector<Event> events{
+                ev(0 * ms, 10, EventType::PoolTaskQueued, pool, 1),
+                ev(100 * ms, 11, EventType::PoolTaskStarted, pool, 1),
+                ev(200 * ms, 12, EventType::PoolTaskStarted, pool, 2),
+                ev(300 * ms, 11, EventType::PoolTaskFinished, pool, 1),
+                ev(400 * ms, 12, EventType::PoolTaskFinished, pool, 2),
+                ev(500 * ms, 11, EventType::PoolTaskStarted, pool, 3),
+                ev(600 * ms, 11, EventType::PoolTaskFinished, pool, 3),
+                ev(700 * ms, 12, EventType::PoolTaskStarted, pool, 4),
+                ev(800 * ms, 12, EventType::ProcessExited, 12, std::uint64_t(-9)),
+                ev(900 * ms, 10, EventType::PoolWorkerReplaced, pool, 13),
+                ev(1000 * ms, 10, EventType::QueuePut, kFirstObjectId + 6, 8),
+            };
+            writer.appendEvents(events);
+            writer.finish();
+        }
+        TraceData data;
+        loadDemoLike(data, path);
+        QVERIFY(data.finished());
+        QCOMPARE(data.poolSamples().size(), std::size_t(1));
+        const auto& points = data.poolSamples().at(pool);
+        std::vector<int> busy;
+        int finished = 0;
+        for (const PoolPoint& p : points) {
+            busy.push_back(p.busy);
+            finished += p.finished;
+        }
+        QCOMPARE(busy, (std::vector<int>{1, 2, 1, 0, 1, 0, 1, 0})); // the death frees worker 12
+        QCOMPARE(finished, 3);
+
+        // Exact steps while the changes are few: percentages of the pool's 2 workers.
+        const SeriesSampler fine(data.startNs(), data.startNs(), data.endNs(), data.endNs(), 100);
+        const SampledSeries exact = fine.utilisation(points, 2);
+        QCOMPARE(exact.values.front(), 0.0);
+        QCOMPARE(exact.values[2], 100.0); // both busy from 200 ms
+        QCOMPARE(exact.keys[2], 0.2);
+        // Few buckets: each is the time-weighted mean. 0-500 ms: busy 1 (100-200), 2 (200-300),
+        // 1 (300-400) → 400 worker-ms of 1000 possible = 40 %; 500-1000 ms: 1 (500-600), 1
+        // (700-800) → 200 of 1000 = 20 %.
+        const SeriesSampler coarse(data.startNs(), data.startNs(), data.endNs(), data.endNs(), 2);
+        const SampledSeries mean = coarse.utilisation(points, 2);
+        QCOMPARE(mean.values.size(), 3);
+        QVERIFY(std::abs(mean.values[0] - 40.0) < 1e-6);
+        QVERIFY(std::abs(mean.values[1] - 20.0) < 1e-6);
+        // Throughput: 3 tasks make one slice (a mean over the second), whatever the maximum.
+        const SampledSeries rate = coarse.throughput(points, 2);
+        QCOMPARE(rate.values.size(), 2); // the slice and the end of the step
+        QCOMPARE(rate.values[0], 3.0);
+        // Many tasks: as many slices as allowed. 600 tasks finished 1 ms apart from 0 on, over
+        // two 0.3 s slices = 1000 tasks/s each.
+        std::vector<PoolPoint> many;
+        for (int i = 0; i < 600; ++i) {
+            many.push_back({std::int64_t(i) * ms, 1, 1});
+        }
+        const SeriesSampler second(0, 0, 600 * ms, 600 * ms, 2);
+        const SampledSeries fast = second.throughput(many, 2);
+        QCOMPARE(fast.values.size(), 3);
+        QVERIFY(std::abs(fast.values[0] - 1000.0) < 1e-6 && std::abs(fast.values[1] - 1000.0) < 1e-6);
+        // Only the window is read: from 0.55 s on, task 3's finish is the only one.
+        const SeriesSampler late(data.startNs(), data.startNs() + 550 * ms, data.endNs(), data.endNs(), 1);
+        QCOMPARE(late.throughput(points, 1).values[0], 1.0 / 0.45);
+    }
+
+    void levelsKeepEachColumnsPeak() {
+        std::vector<LevelPoint> points;
+        for (int i = 0; i < 10'000; ++i) {
+            points.push_back({std::int64_t(i) * 1000, i == 4321 ? 50 : i % 3, 100});
+        }
+        const SeriesSampler sampler(0, 0, 10'000'000, 10'000'000, 100);
+        const SampledSeries s = sampler.levels(points);
+        QVERIFY(s.keys.size() <= 102);
+        QCOMPARE(*std::max_element(s.values.begin(), s.values.end()), 50.0); // the spike survived
+        QCOMPARE(s.values2.front(), 100.0 / 1024.0);
+        // A window in the middle starts with the level in force there.
+        const SeriesSampler middle(0, 4'321'500, 4'400'000, 10'000'000, 100);
+        QCOMPARE(middle.levels(points).values.front(), 50.0);
     }
 
     void launchOptions_data() {

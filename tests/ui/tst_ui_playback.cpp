@@ -5,9 +5,11 @@
 #include "models/trace_data.h"
 #include "session/time_scale.h"
 #include "session/trace_session.h"
+#include "trace/synthetic_trace.h"
 #include "trace/trace_writer.h"
 #include "ui_test_main.h"
 #include "views/plots_view.h"
+#include "views/qcustomplot_include.h"
 #include "views/scrub_bar.h"
 #include "views/wait_for_graph_canvas.h"
 #include "views/wait_for_graph_view.h"
@@ -240,6 +242,53 @@ private Q_SLOTS:
         QVERIFY(QImage(dir_.filePath(QStringLiteral("plots.png"))).width() > 1000);
         QVERIFY(QFileInfo(dir_.filePath(QStringLiteral("plots.pdf"))).size() > 1000);
         QVERIFY(w.plots()->replotCount() > 0);
+    }
+
+    void poolPlotSharesTheTimeAxis() {
+        const QString path = dir_.filePath(QStringLiteral("pool.fstrace"));
+        writeSyntheticTrace(path.toStdString(), 5000, {.named = true, .pool = true});
+        MainWindow w;
+        w.setPresentationFullScreen(false);
+        w.resize(1920, 1080);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // A trace without a pool leaves the pool plot out of the layout.
+        w.openTrace(demoPath_);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
+        w.plots()->refresh();
+        QVERIFY(!w.plots()->poolPlotShown());
+        w.openTrace(path);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()) && w.session().data().events().size() == 5000, 10000);
+        w.plots()->refresh();
+        QVERIFY(w.plots()->poolPlotShown());
+        QCPAxisRect* rect = w.plots()->poolRect();
+        QVERIFY(rect->rect().height() > 40); // laid out, and tall enough to read
+        const auto graphs = rect->graphs();
+        QCOMPARE(graphs.size(), 2);
+        for (QCPGraph* g : graphs) {
+            QVERIFY(g->dataCount() > 2);
+        }
+        double maxBusy = 0;
+        for (auto it = graphs[0]->data()->constBegin(); it != graphs[0]->data()->constEnd(); ++it) {
+            maxBusy = std::max(maxBusy, it->value);
+        }
+        QVERIFY(maxBusy > 0 && maxBusy <= 100); // a percentage of the pool's 8 workers
+        // One time axis: a zoom in the process timeline moves the pool plot with it.
+        const auto [lower, upper] = w.plots()->timeWindow();
+        QCOMPARE(rect->axis(QCPAxis::atBottom)->range().lower, lower);
+        QCOMPARE(rect->axis(QCPAxis::atBottom)->range().upper, upper);
+        w.plots()->plot()->axisRect(0)->axis(QCPAxis::atBottom)->setRange(upper / 4, upper / 2);
+        QCOMPARE(rect->axis(QCPAxis::atBottom)->range().lower, upper / 4);
+        w.plots()->refresh();
+        for (QCPGraph* g : rect->graphs()) {
+            QVERIFY(g->dataCount() > 2); // sampled again for the zoomed window
+        }
+        w.plots()->resetZoom();
+        // Back to a trace without a pool: the plot goes away again.
+        w.openTrace(demoPath_);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
+        w.plots()->refresh();
+        QVERIFY(!w.plots()->poolPlotShown());
     }
 
     void eventLoopNeverStallsWhileALiveRunIsFollowed() {

@@ -8,7 +8,6 @@ TraceData::TraceData(QObject* parent) : QObject(parent) {}
 
 void TraceData::clear() {
     events_.clear();
-    events_.shrink_to_fit();
     startNs_ = endNs_ = 0;
     finished_ = false;
     fileEvents_ = 0;
@@ -20,6 +19,7 @@ void TraceData::clear() {
     phases_.clear();
     levels_.clear();
     lockSamples_.clear();
+    poolSamples_.clear();
     Q_EMIT cleared();
 }
 
@@ -47,17 +47,20 @@ void TraceData::apply(const TraceUpdate& update) {
         phases_[c.pid].push_back(c);
     }
     for (const LevelSample& s : update.levels) {
-        levels_[s.object].push_back(s);
+        levels_[s.object].push_back(s.point);
     }
     for (const LockSample& s : update.lockSamples) {
-        lockSamples_[s.lock].push_back(s);
+        lockSamples_[s.lock].push_back(s.point);
+    }
+    for (const PoolSample& s : update.poolSamples) {
+        poolSamples_[s.pool].push_back(s.point);
     }
     if (!update.events.empty()) {
         const std::size_t first = events_.size();
         if (events_.empty()) {
             startNs_ = update.events.front().ts;
         }
-        events_.insert(events_.end(), update.events.begin(), update.events.end());
+        events_.append(update.events);
         endNs_ = events_.back().ts;
         Q_EMIT appended(first, events_.size());
     }
@@ -115,9 +118,19 @@ std::optional<PhaseChange> TraceData::phaseAt(std::int32_t pid, std::int64_t t) 
 }
 
 std::ptrdiff_t TraceData::lastEventAtOrBefore(std::int64_t t) const {
-    auto after = std::upper_bound(events_.begin(), events_.end(), t,
-                                  [](std::int64_t x, const Event& e) { return x < e.ts; });
-    return (after - events_.begin()) - 1;
+    return static_cast<std::ptrdiff_t>(events_.upperBound(t)) - 1;
+}
+
+std::size_t TraceData::memoryBytes() const noexcept {
+    auto seriesBytes = [](const auto& map) {
+        std::size_t bytes = 0;
+        for (const auto& [key, v] : map) {
+            bytes += v.capacity() * sizeof(v[0]) + 64; // the vector and its map node
+        }
+        return bytes;
+    };
+    return events_.memoryBytes() + seriesBytes(phases_) + seriesBytes(levels_) + seriesBytes(lockSamples_) +
+           seriesBytes(poolSamples_);
 }
 
 } // namespace forkscope

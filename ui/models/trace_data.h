@@ -1,5 +1,6 @@
 #pragma once
 
+#include "event_store.h"
 #include "trace_update.h"
 
 #include <QObject>
@@ -12,8 +13,10 @@
 namespace forkscope {
 
 /// Everything the views show about one trace, kept in the GUI thread and grown by the
-/// follower's updates. Events cost 40 bytes each here (the raw record); the derived series are
-/// one sample per change. Models and views read it; only TraceSession feeds it.
+/// follower's updates. Events cost 40 bytes each here (the raw record, in chunks); the derived
+/// series are one compact 16-byte point per change (levels, lock waits/holds, pool tasks), so
+/// that a 10-million-event recording stays under 100 bytes an event in all
+/// (docs/performance.md). Models and views read it; only TraceSession feeds it.
 class TraceData : public QObject {
     Q_OBJECT
 public:
@@ -22,7 +25,7 @@ public:
     void clear();
     void apply(const TraceUpdate& update);
 
-    [[nodiscard]] const std::vector<Event>& events() const noexcept { return events_; }
+    [[nodiscard]] const EventStore& events() const noexcept { return events_; }
     [[nodiscard]] bool isEmpty() const noexcept { return events_.empty(); }
     [[nodiscard]] std::int64_t startNs() const noexcept { return startNs_; }
     [[nodiscard]] std::int64_t endNs() const noexcept { return endNs_; }
@@ -43,12 +46,19 @@ public:
     [[nodiscard]] const std::map<std::int32_t, std::vector<PhaseChange>>& phases() const noexcept {
         return phases_;
     }
-    [[nodiscard]] const std::map<std::uint64_t, std::vector<LevelSample>>& levels() const noexcept {
+    [[nodiscard]] const std::map<std::uint64_t, std::vector<LevelPoint>>& levels() const noexcept {
         return levels_;
     }
-    [[nodiscard]] const std::map<std::uint64_t, std::vector<LockSample>>& lockSamples() const noexcept {
+    [[nodiscard]] const std::map<std::uint64_t, std::vector<LockPoint>>& lockSamples() const noexcept {
         return lockSamples_;
     }
+    /// Per pool: busy workers after each task start/finish (and busy-worker death).
+    [[nodiscard]] const std::map<std::uint64_t, std::vector<PoolPoint>>& poolSamples() const noexcept {
+        return poolSamples_;
+    }
+    /// What this object holds in memory (events, series, tables), in bytes: the benchmark's
+    /// breakdown of the memory per event.
+    [[nodiscard]] std::size_t memoryBytes() const noexcept;
 
     /// "worker-1", or "pid 1234" for a process the trace did not name.
     [[nodiscard]] QString processName(std::int32_t pid) const;
@@ -68,7 +78,7 @@ Q_SIGNALS:
     void tablesChanged();
 
 private:
-    std::vector<Event> events_;
+    EventStore events_;
     std::int64_t startNs_ = 0;
     std::int64_t endNs_ = 0;
     bool finished_ = false;
@@ -79,8 +89,9 @@ private:
     std::map<std::int32_t, std::size_t> processIndex_;
     std::map<std::string, std::string> meta_;
     std::map<std::int32_t, std::vector<PhaseChange>> phases_;
-    std::map<std::uint64_t, std::vector<LevelSample>> levels_;
-    std::map<std::uint64_t, std::vector<LockSample>> lockSamples_;
+    std::map<std::uint64_t, std::vector<LevelPoint>> levels_;
+    std::map<std::uint64_t, std::vector<LockPoint>> lockSamples_;
+    std::map<std::uint64_t, std::vector<PoolPoint>> poolSamples_;
 };
 
 } // namespace forkscope

@@ -35,6 +35,8 @@ void TraceFollower::close() {
     finishedSent_ = false;
     processCount_ = objectCount_ = metaCount_ = 0;
     lastPhase_.clear();
+    busyWorkers_.clear();
+    // inFlight_ stays: the updates already sent will still arrive, and be counted as consumed.
     path_.clear();
 }
 
@@ -56,19 +58,85 @@ void TraceFollower::tryOpen() {
     }
 }
 
-void TraceFollower::trackPhases(std::int64_t ts, TraceUpdate& update) {
-    for (const auto& [pid, p] : model_.state().processes) {
-        auto it = lastPhase_.find(pid);
-        if (it == lastPhase_.end() || it->second.phase != p.phase || it->second.blockedOn != p.blockedOn) {
-            PhaseChange change{pid, ts, p.phase, p.blockedOn, p.blockedBy};
-            lastPhase_[pid] = change;
-            update.phases.push_back(change);
-        }
+void TraceFollower::trackPhase(std::int32_t pid, std::int64_t ts, TraceUpdate& update) {
+    auto p = model_.state().processes.find(pid);
+    if (p == model_.state().processes.end()) {
+        return;
     }
+    auto it = lastPhase_.find(pid);
+    if (it == lastPhase_.end() || it->second.phase != p->second.phase ||
+        it->second.blockedOn != p->second.blockedOn) {
+        PhaseChange change{pid, ts, p->second.phase, p->second.blockedOn, p->second.blockedBy};
+        lastPhase_[pid] = change;
+        update.phases.push_back(change);
+    }
+}
+
+void TraceFollower::trackPhases(const Event& e, TraceUpdate& update) {
+    // StateModel changes the emitter, the process an event names (ids below kFirstObjectId are
+    // pids), and for a barrier's pass or break every process waiting on it: only those can
+    // have entered a new phase, so a 64-process trace costs two lookups an event, not 64.
+    if (e.type == EventType::BarrierPass || e.type == EventType::BarrierBroken) {
+        for (const auto& [pid, p] : model_.state().processes) {
+            trackPhase(pid, e.ts, update);
+        }
+        return;
+    }
+    trackPhase(e.pid, e.ts, update);
+    if (e.object != 0 && e.object < kFirstObjectId && static_cast<std::int32_t>(e.object) != e.pid) {
+        trackPhase(static_cast<std::int32_t>(e.object), e.ts, update);
+    }
+}
+
+void TraceFollower::trackPool(const Event& e, TraceUpdate& update) {
+    switch (e.type) {
+    case EventType::PoolTaskStarted:
+    case EventType::PoolTaskFinished: {
+        auto& busy = busyWorkers_[e.object];
+        const bool started = e.type == EventType::PoolTaskStarted;
+        if (started ? busy.insert(e.pid).second : busy.erase(e.pid) > 0) {
+            update.poolSamples.push_back(
+                {e.object, {e.ts, static_cast<std::int32_t>(busy.size()), started ? 0 : 1}});
+        } else if (!started) {
+            // A finish without a start this follower saw (the start was before a drop): the task
+            // still counts for the throughput.
+            update.poolSamples.push_back({e.object, {e.ts, static_cast<std::int32_t>(busy.size()), 1}});
+        }
+        break;
+    }
+    case EventType::ProcessExited:
+    case EventType::ProcessZombie:
+    case EventType::ProcessReaped:
+        // A worker that dies in the middle of a task is no longer busy (pool-worker-death).
+        for (auto& [pool, busy] : busyWorkers_) {
+            if (busy.erase(static_cast<std::int32_t>(e.object)) > 0) {
+                update.poolSamples.push_back({pool, {e.ts, static_cast<std::int32_t>(busy.size()), 0}});
+            }
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void TraceFollower::consumed() noexcept {
+    inFlight_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void TraceFollower::poll() {
     if (path_.isEmpty()) {
+        return;
+    }
+    if (inFlight_.load(std::memory_order_relaxed) >= kMaxInFlight) {
+        // The GUI thread has not taken the last batches yet: reading on would only pile them up
+        // in its event queue (memory) and make it process several at once (a stall).
+        if (!retryPending_) {
+            retryPending_ = true;
+            QTimer::singleShot(kRetryMs, this, [this] {
+                retryPending_ = false;
+                poll();
+            });
+        }
         return;
     }
     if (!reader_) {
@@ -89,7 +157,8 @@ void TraceFollower::poll() {
         std::uint64_t seq = lastSeq_;
         for (const Event& e : update->events) {
             const ApplyEffect effect = model_.apply(e, ++seq);
-            trackPhases(e.ts, *update);
+            trackPhases(e, *update);
+            trackPool(e, *update);
             switch (e.type) {
             case EventType::QueuePut:
             case EventType::QueueGet:
@@ -97,25 +166,28 @@ void TraceFollower::poll() {
             case EventType::QueueFeederBlocked:
             case EventType::QueueFeederUnblocked: {
                 const QueueState& q = model_.state().queues.at(e.object);
-                update->levels.push_back({e.object, e.ts, static_cast<double>(q.depth),
-                                          static_cast<double>(q.pipeBytes), q.feederBlocked});
+                update->levels.push_back(
+                    {e.object,
+                     {e.ts, static_cast<std::int32_t>(q.depth), static_cast<std::int32_t>(q.pipeBytes)}});
                 break;
             }
             case EventType::PipeSend:
             case EventType::PipeRecv: {
                 const PipeState& p = model_.state().pipes.at(e.object);
-                update->levels.push_back({e.object, e.ts, 0.0, static_cast<double>(p.bytes), false});
+                update->levels.push_back({e.object, {e.ts, 0, static_cast<std::int32_t>(p.bytes)}});
                 break;
             }
             default:
                 break;
             }
             if (effect.acquired) {
-                update->lockSamples.push_back({effect.lock, e.ts, e.pid, true, effect.contended,
-                                               std::max<std::int64_t>(effect.waitNs, 0), 0});
+                update->lockSamples.push_back(
+                    {effect.lock, LockPoint::make(e.ts, e.pid, true, effect.contended,
+                                                  std::max<std::int64_t>(effect.waitNs, 0))});
             }
             if (effect.released && effect.holdNs >= 0) {
-                update->lockSamples.push_back({effect.lock, e.ts, e.pid, false, false, 0, effect.holdNs});
+                update->lockSamples.push_back(
+                    {effect.lock, LockPoint::make(e.ts, e.pid, false, false, effect.holdNs)});
             }
         }
         lastSeq_ = seq;
@@ -133,6 +205,7 @@ void TraceFollower::poll() {
             finishedSent_ = update->finished;
             sentFirst_ = true;
             const bool more = !update->caughtUp;
+            inFlight_.fetch_add(1, std::memory_order_relaxed);
             Q_EMIT updated(std::move(update));
             if (more) {
                 QTimer::singleShot(0, this, &TraceFollower::poll); // catch up without waiting a tick

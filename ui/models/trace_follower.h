@@ -7,7 +7,10 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <atomic>
+#include <map>
 #include <memory>
+#include <set>
 
 namespace forkscope {
 
@@ -22,6 +25,10 @@ class TraceFollower : public QObject {
 public:
     static constexpr std::size_t kBatchEvents = 50'000; ///< per update, so a big file loads progressively
     static constexpr int kPollMs = 33;
+    /// Batches handed to the GUI thread and not applied yet, at most: a big recording is read
+    /// as fast as the GUI takes it, not faster.
+    static constexpr int kMaxInFlight = 2;
+    static constexpr int kRetryMs = 2;
 
     explicit TraceFollower(QObject* parent = nullptr);
     ~TraceFollower() override;
@@ -33,13 +40,19 @@ public Q_SLOTS:
     /// One poll (the timer calls it; tests may too).
     void poll();
 
+public:
+    /// The receiver applied one update (any thread): the follower may read the next batch.
+    void consumed() noexcept;
+
 Q_SIGNALS:
     void updated(forkscope::TraceUpdatePtr update);
     void failed(const QString& message);
 
 private:
     void tryOpen();
-    void trackPhases(std::int64_t ts, TraceUpdate& update);
+    void trackPhase(std::int32_t pid, std::int64_t ts, TraceUpdate& update);
+    void trackPhases(const Event& e, TraceUpdate& update);
+    void trackPool(const Event& e, TraceUpdate& update);
 
     QTimer* timer_ = nullptr;
     QString path_;
@@ -54,6 +67,9 @@ private:
     std::size_t objectCount_ = 0;
     std::size_t metaCount_ = 0;
     std::map<std::int32_t, PhaseChange> lastPhase_;
+    std::atomic<int> inFlight_{0};
+    bool retryPending_ = false;
+    std::map<std::uint64_t, std::set<std::int32_t>> busyWorkers_; ///< per pool: workers running a task
 };
 
 } // namespace forkscope

@@ -22,24 +22,55 @@ struct PhaseChange {
     EventType blockedBy = EventType::None;
 };
 
-/// A queue's (or a pipe's) level right after an event changed it.
-struct LevelSample {
-    std::uint64_t object = 0;
+/// A queue's (or a pipe's) level right after an event changed it, as TraceData keeps it: 16
+/// bytes, because a big trace has millions of them.
+struct LevelPoint {
     std::int64_t ts = 0;
-    double depth = 0;     ///< items in the queue (0 for a plain pipe)
-    double pipeBytes = 0; ///< bytes written and not read yet
-    bool feederBlocked = false;
+    std::int32_t depth = 0;     ///< items in the queue (0 for a plain pipe)
+    std::int32_t pipeBytes = 0; ///< bytes written and not read yet
 };
 
-/// One lock acquisition (its wait) or release (its hold), from StateModel's ApplyEffect.
+struct LevelSample {
+    std::uint64_t object = 0;
+    LevelPoint point;
+};
+
+/// One lock acquisition (its wait) or release (its hold), from StateModel's ApplyEffect, as
+/// TraceData keeps it: 16 bytes (the duration as float milliseconds is plenty for a plot).
+struct LockPoint {
+    static constexpr std::uint32_t kAcquired = 1U << 31; ///< else a release
+    static constexpr std::uint32_t kContended = 1U << 30;
+    static constexpr std::uint32_t kPidMask = kContended - 1; ///< pids are below 2^22 on Linux
+
+    std::int64_t ts = 0;
+    float ms = 0; ///< how long the acquisition waited, or how long the lock was held
+    std::uint32_t bits = 0;
+
+    static LockPoint make(std::int64_t ts, std::int32_t pid, bool acquired, bool contended, std::int64_t ns) {
+        return {ts, static_cast<float>(double(ns) / 1e6),
+                (static_cast<std::uint32_t>(pid) & kPidMask) | (acquired ? kAcquired : 0U) |
+                    (contended ? kContended : 0U)};
+    }
+    [[nodiscard]] std::int32_t pid() const noexcept { return static_cast<std::int32_t>(bits & kPidMask); }
+    [[nodiscard]] bool acquired() const noexcept { return (bits & kAcquired) != 0; }
+    [[nodiscard]] bool contended() const noexcept { return (bits & kContended) != 0; }
+};
+
 struct LockSample {
     std::uint64_t lock = 0;
+    LockPoint point;
+};
+
+/// A pool's busy workers right after a task started or finished (or a busy worker died).
+struct PoolPoint {
     std::int64_t ts = 0;
-    std::int32_t pid = 0;
-    bool acquired = false; ///< true: waitNs is set; false: a release, holdNs is set
-    bool contended = false;
-    std::int64_t waitNs = 0;
-    std::int64_t holdNs = 0;
+    std::int32_t busy = 0;     ///< workers running a task
+    std::int32_t finished = 0; ///< 1 when a task finished here (the throughput counts these)
+};
+
+struct PoolSample {
+    std::uint64_t pool = 0;
+    PoolPoint point;
 };
 
 /// What the follower thread read from the trace since its last update. The GUI thread only
@@ -52,6 +83,7 @@ struct TraceUpdate {
     std::vector<PhaseChange> phases;
     std::vector<LevelSample> levels;
     std::vector<LockSample> lockSamples;
+    std::vector<PoolSample> poolSamples;
     std::vector<ProcessInfo> processes; ///< the whole (small) table, every update
     std::vector<ObjectInfo> objects;    ///< the whole (small) table, every update
     std::map<std::string, std::string> meta;

@@ -117,10 +117,10 @@ WaitForGraph WaitForGraph::fromState(const TraceData& data, std::int64_t t) {
             continue;
         }
         auto after = std::upper_bound(samples.begin(), samples.end(), t,
-                                      [](std::int64_t x, const LockSample& s) { return x < s.ts; });
-        if (after != samples.begin() && (after - 1)->acquired) {
+                                      [](std::int64_t x, const LockPoint& s) { return x < s.ts; });
+        if (after != samples.begin() && (after - 1)->acquired()) {
             const QString owner =
-                addNode(static_cast<std::uint64_t>((after - 1)->pid), QStringLiteral("process"));
+                addNode(static_cast<std::uint64_t>((after - 1)->pid()), QStringLiteral("process"));
             g.edges.push_back({nodeId(lock), owner, QStringLiteral("held by")});
         }
     }

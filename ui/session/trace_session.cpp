@@ -65,6 +65,7 @@ void TraceSession::setLive(bool live) {
 }
 
 void TraceSession::onUpdate(const forkscope::TraceUpdatePtr& update) {
+    follower_->consumed(); // thread-safe: lets the follower read the next batch
     if (update->generation != generation_) {
         return; // a late batch of the file shown before
     }
@@ -126,25 +127,23 @@ void TraceSession::setPosition(std::int64_t t) {
 
 bool TraceSession::stepNext() {
     const auto& events = data_.events();
-    auto it = std::upper_bound(events.begin(), events.end(), position_,
-                               [](std::int64_t x, const Event& e) { return x < e.ts; });
-    if (it == events.end()) {
+    const std::size_t next = events.upperBound(position_);
+    if (next == events.size()) {
         return false;
     }
     pause();
-    setPosition(it->ts);
+    setPosition(events[next].ts);
     return true;
 }
 
 bool TraceSession::stepPrevious() {
     const auto& events = data_.events();
-    auto it = std::lower_bound(events.begin(), events.end(), position_,
-                               [](const Event& e, std::int64_t x) { return e.ts < x; });
-    if (it == events.begin()) {
+    const std::size_t at = events.lowerBound(position_);
+    if (at == 0) {
         return false;
     }
     pause();
-    setPosition((it - 1)->ts);
+    setPosition(events[at - 1].ts);
     return true;
 }
 

@@ -23,11 +23,13 @@ public:
 
     [[nodiscard]] QTableView* table() const noexcept { return table_; }
     [[nodiscard]] int currentRow() const;
+    /// Selects the event at the playhead now (a timer does it every 50 ms after a move; the GUI
+    /// benchmark calls it to measure a whole frame).
+    void followPlayhead();
 
 private:
     void refillFilters();
     void applyFilter();
-    void followPlayhead();
 
     TraceSession& session_;
     EventLogModel& model_;

@@ -2,6 +2,7 @@
 
 #include "models/narrator.h"
 #include "models/process_timeline_model.h"
+#include "models/series_sampler.h"
 #include "qcustomplot_include.h"
 #include "session/trace_session.h"
 #include "timeline_plottable.h"
@@ -19,6 +20,8 @@ const QColor kDepth(0x1f, 0x5f, 0xbf);
 const QColor kPipe(0x8e, 0x44, 0xad);
 const QColor kWait(0xd0, 0x10, 0x2b);
 const QColor kHold(0x1f, 0x77, 0xb4);
+const QColor kBusy(0x2e, 0x9e, 0x4f);
+const QColor kRate(0xe0, 0x6c, 0x00);
 
 QCPGraph* ensureGraph(QCustomPlot* plot, QCPAxisRect* rect, QCPAxis* valueAxis, const QString& name,
                       QCPLegend* legend) {
@@ -49,15 +52,18 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
 
     plot_->plotLayout()->clear();
     auto* margins = new QCPMarginGroup(plot_);
-    const QStringList titles{tr("Processes: green running · orange blocked (hover: on what) · red ZOMBIE"),
-                             tr("Queue: items waiting (left) · bytes in its pipe (right)"),
-                             tr("Locks: wait (red) and hold (blue) of each acquisition")};
+    const QStringList titles{
+        tr("Processes: green running · orange blocked (hover: on what) · red ZOMBIE"),
+        tr("Queue: items waiting (left) · bytes in its pipe (right)"),
+        tr("Locks: wait (red) and hold (blue) of each acquisition"),
+        tr("Pool: busy workers, % of the pool (left) · tasks finished per second (right)")};
     std::vector<QCPAxisRect*> rects;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         // A header row: the plot's title, and its legend laid out in one line beside it (a
         // legend inside the plot would hide the data it explains).
         auto* header = new QCPLayoutGrid;
         plot_->plotLayout()->addElement(2 * i, 0, header);
+        headers_.push_back(header);
         auto* title = new QCPTextElement(plot_, titles[i]);
         title->setTextFlags(Qt::AlignLeft | Qt::AlignVCenter);
         title->setMargins(QMargins(12, 6, 0, 0));
@@ -87,9 +93,11 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
     plot_->plotLayout()->setRowStretchFactor(1, 2);
     plot_->plotLayout()->setRowStretchFactor(3, 2);
     plot_->plotLayout()->setRowStretchFactor(5, 1.5);
+    plot_->plotLayout()->setRowStretchFactor(7, 1.5);
     processRect_ = rects[0];
     queueRect_ = rects[1];
     lockRect_ = rects[2];
+    poolRect_ = rects[3];
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 
     processRect_->axis(QCPAxis::atLeft)->setRangeReversed(true);
@@ -100,21 +108,31 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
 
     // Few ticks on the short value axes: numbers that a class can read, not a picket fence.
     for (QCPAxis* axis : {queueRect_->axis(QCPAxis::atLeft), queueRect_->axis(QCPAxis::atRight),
-                          lockRect_->axis(QCPAxis::atLeft)}) {
+                          lockRect_->axis(QCPAxis::atLeft), poolRect_->axis(QCPAxis::atLeft),
+                          poolRect_->axis(QCPAxis::atRight)}) {
         axis->ticker()->setTickCount(3);
     }
     lockRect_->axis(QCPAxis::atLeft)->ticker()->setTickCount(2);
-    // One time axis: the upper plots keep its grid but leave the numbers to the bottom one.
     processRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
     queueRect_->axis(QCPAxis::atBottom)->setTickLabels(false);
     queueRect_->axis(QCPAxis::atLeft)->setLabel(tr("items"));
     queueRect_->axis(QCPAxis::atRight)->setVisible(true);
     queueRect_->axis(QCPAxis::atRight)->setLabel(tr("pipe KiB"));
     lockRect_->axis(QCPAxis::atLeft)->setLabel(tr("ms"));
-    lockRect_->axis(QCPAxis::atBottom)->setLabel(tr("seconds since the run started"));
+    poolRect_->axis(QCPAxis::atLeft)->setLabel(tr("% busy"));
+    poolRect_->axis(QCPAxis::atRight)->setVisible(true);
+    poolRect_->axis(QCPAxis::atRight)->setLabel(tr("tasks/s"));
 
     // The playhead and the veil over the not-yet-played part lie above the graphs.
-    plot_->addLayer(QStringLiteral("playhead"), plot_->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    // Each on its own paint buffer: a scrub redraws these two layers, not the graphs below them.
+    plot_->addLayer(QStringLiteral("timeline"), plot_->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    plot_->addLayer(QStringLiteral("playhead"), plot_->layer(QStringLiteral("timeline")),
+                    QCustomPlot::limAbove);
+    timelineLayer_ = plot_->layer(QStringLiteral("timeline"));
+    playheadLayer_ = plot_->layer(QStringLiteral("playhead"));
+    timelineLayer_->setMode(QCPLayer::lmBuffered);
+    playheadLayer_->setMode(QCPLayer::lmBuffered);
+    timelinePlottable_->setLayer(timelineLayer_);
     for (QCPAxisRect* rect : rects) {
         auto* line = new QCPItemStraightLine(plot_);
         line->setLayer(QStringLiteral("playhead"));
@@ -143,6 +161,9 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
         connect(rect->axis(QCPAxis::atBottom), qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
                 [this, rect](const QCPRange&) { syncTimeAxes(rect); });
     }
+    // The pool plot takes room only when the trace has a pool.
+    poolShown_ = true;
+    showPoolPlot(false);
 
     connect(plot_, &QCustomPlot::mouseWheel, this, [this] { autoRange_ = false; });
     connect(plot_, &QCustomPlot::mousePress, this, [this] { autoRange_ = false; });
@@ -154,7 +175,7 @@ PlotsView::PlotsView(TraceSession& session, const ProcessTimelineModel& timeline
         autoRange_ = true;
     });
     connect(&session_.data(), &TraceData::tablesChanged, this, [this] { seriesDirty_ = dirty_ = true; });
-    connect(&session_, &TraceSession::positionChanged, this, [this] { dirty_ = true; });
+    connect(&session_, &TraceSession::positionChanged, this, [this] { playheadDirty_ = true; });
     refreshTimer_.setInterval(kRefreshMs);
     connect(&refreshTimer_, &QTimer::timeout, this, &PlotsView::refresh);
     refreshTimer_.start();
@@ -167,13 +188,14 @@ void PlotsView::syncTimeAxes(QCPAxisRect* source) {
     }
     syncing_ = true;
     const QCPRange range = source->axis(QCPAxis::atBottom)->range();
-    for (QCPAxisRect* rect : {processRect_, queueRect_, lockRect_}) {
+    for (QCPAxisRect* rect : {processRect_, queueRect_, lockRect_, poolRect_}) {
         if (rect != source) {
             rect->axis(QCPAxis::atBottom)->setRange(range);
         }
     }
     syncing_ = false;
-    dirty_ = true;
+    // The series are sampled for the visible window: a zoom or a pan samples them again.
+    seriesDirty_ = dirty_ = true;
 }
 
 std::pair<double, double> PlotsView::timeWindow() const {
@@ -208,7 +230,7 @@ void PlotsView::applyStyle() {
         legend->setBrush(Qt::NoBrush);
         legend->setBorderPen(Qt::NoPen);
     }
-    for (QCPAxisRect* rect : {processRect_, queueRect_, lockRect_}) {
+    for (QCPAxisRect* rect : {processRect_, queueRect_, lockRect_, poolRect_}) {
         rect->setBackground(bg);
         for (QCPAxis* axis : rect->axes()) {
             axis->setTickLabelFont(font);
@@ -248,6 +270,13 @@ void PlotsView::rebuildSeries() {
     }
     processRect_->axis(QCPAxis::atLeft)->setRange(-0.5, std::max<double>(1.0, double(pids.size())) - 0.5);
 
+    // Every series is sampled for the visible window only, at about one point per pixel column.
+    const QCPRange window = processRect_->axis(QCPAxis::atBottom)->range();
+    const std::int64_t t0 = std::max(data.startNs(), data.fromSeconds(window.lower));
+    const std::int64_t t1 = std::max(t0 + 1, data.fromSeconds(window.upper));
+    const int columns = std::clamp(queueRect_->width(), 100, 4000);
+    const SeriesSampler sampler(data.startNs(), t0, t1, data.endNs(), columns);
+
     // Queues and pipes: one depth and one pipe-fill graph each.
     double maxDepth = 1;
     double maxKiB = 1;
@@ -262,40 +291,21 @@ void PlotsView::rebuildSeries() {
         pipe->setPen(QPen(pipeColour, presentation_ ? 3 : 2));
         pipe->setBrush(QColor(pipeColour.red(), pipeColour.green(), pipeColour.blue(), 40));
         pipe->setLineStyle(QCPGraph::lsStepLeft);
-        // Downsampled to at most kBuckets steps, keeping each bucket's peak: a filled step
-        // polygon of 100 000 points costs the raster engine far more than a frame.
-        QVector<double> keys, depths, kib;
-        const double span = std::max(data.toSeconds(data.endNs()), 1e-9);
-        constexpr int kBuckets = 800;
-        int bucket = -1;
-        for (const LevelSample& s : samples) {
-            const double t = data.toSeconds(s.ts);
-            const int b = samples.size() > std::size_t(2 * kBuckets) ? int(t / span * kBuckets) : bucket + 1;
-            if (b != bucket || keys.isEmpty()) {
-                keys << t;
-                depths << s.depth;
-                kib << s.pipeBytes / 1024.0;
-                bucket = b;
-            } else {
-                depths.back() = std::max(depths.back(), s.depth);
-                kib.back() = std::max(kib.back(), s.pipeBytes / 1024.0);
-            }
-            maxDepth = std::max(maxDepth, s.depth);
-            maxKiB = std::max(maxKiB, s.pipeBytes / 1024.0);
+        // Each pixel column keeps its peak: a filled step polygon of 100 000 points costs the
+        // raster engine far more than a frame, and a short spike must stay visible.
+        const SampledSeries level = sampler.levels(samples);
+        for (qsizetype i = 0; i < level.keys.size(); ++i) {
+            maxDepth = std::max(maxDepth, level.values[i]);
+            maxKiB = std::max(maxKiB, level.values2[i]);
         }
-        if (!samples.empty()) { // the level holds until the end of what is known
-            keys << data.toSeconds(data.endNs());
-            depths << depths.back();
-            kib << kib.back();
-        }
-        pipe->setData(keys, kib, true);
+        pipe->setData(level.keys, level.values2, true);
         if (isQueue) {
             QCPGraph* depth = ensureGraph(plot_, queueRect_, queueRect_->axis(QCPAxis::atLeft),
                                           tr("items (%1)").arg(name), legends_[queueRect_]);
             depth->setPen(QPen(colourIndex == 0 ? kDepth : kDepth.lighter(100 + 30 * colourIndex),
                                presentation_ ? 4 : 3));
             depth->setLineStyle(QCPGraph::lsStepLeft);
-            depth->setData(keys, depths, true);
+            depth->setData(level.keys, level.values, true);
         }
         if (info && info->capacity > 0) {
             const double capacityKiB = double(info->capacity) / 1024.0;
@@ -313,40 +323,122 @@ void PlotsView::rebuildSeries() {
     queueRect_->axis(QCPAxis::atLeft)->setRange(0, maxDepth * 1.15 + 0.5);
     queueRect_->axis(QCPAxis::atRight)->setRange(0, maxKiB * 1.15);
 
-    // Locks: every acquisition's wait and every release's hold, in ms.
+    // Locks: every acquisition's wait and every release's hold, in ms (each column's longest
+    // when there are more than the plot can show).
     QVector<double> waitKeys, waits, holdKeys, holds;
     double maxMs = 0.1;
     QStringList lockNames;
+    const SeriesSampler lockSampler(data.startNs(), t0, t1, data.endNs(), std::max(50, columns / 3));
     for (const auto& [lock, samples] : data.lockSamples()) {
         lockNames << data.objectName(lock);
-        for (const LockSample& s : samples) {
-            if (s.acquired) {
-                waitKeys << data.toSeconds(s.ts);
-                waits << double(s.waitNs) / 1e6;
-                maxMs = std::max(maxMs, waits.back());
-            } else {
-                holdKeys << data.toSeconds(s.ts);
-                holds << double(s.holdNs) / 1e6;
-                maxMs = std::max(maxMs, holds.back());
-            }
-        }
+        const SampledSeries w = lockSampler.lockTimes(samples, true);
+        const SampledSeries h = lockSampler.lockTimes(samples, false);
+        waitKeys << w.keys;
+        waits << w.values;
+        holdKeys << h.keys;
+        holds << h.values;
+    }
+    for (double v : waits) {
+        maxMs = std::max(maxMs, v);
+    }
+    for (double v : holds) {
+        maxMs = std::max(maxMs, v);
     }
     if (!lockNames.isEmpty()) {
-        const QString names = lockNames.join(QStringLiteral(", "));
+        const QString names = lockNames.size() <= 3 ? lockNames.join(QStringLiteral(", "))
+                                                    : tr("%n locks", nullptr, int(lockNames.size()));
         QCPGraph* hold = ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft),
                                      tr("held (%1)").arg(names), legends_[lockRect_]);
         hold->setPen(QPen(kHold, presentation_ ? 3 : 2));
         hold->setLineStyle(QCPGraph::lsImpulse);
-        hold->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, presentation_ ? 10 : 7));
-        hold->setData(holdKeys, holds, true);
+        // A marker on each line while they are few enough to tell apart; thousands of
+        // overlapping markers say nothing and cost a frame.
+        const bool markers = holdKeys.size() + waitKeys.size() <= 400;
+        hold->setScatterStyle(markers ? QCPScatterStyle(QCPScatterStyle::ssSquare, presentation_ ? 10 : 7)
+                                      : QCPScatterStyle(QCPScatterStyle::ssNone));
+        hold->setData(holdKeys, holds, lockNames.size() == 1);
         QCPGraph* wait = ensureGraph(plot_, lockRect_, lockRect_->axis(QCPAxis::atLeft),
                                      tr("waited (%1)").arg(names), legends_[lockRect_]);
         wait->setPen(QPen(kWait, presentation_ ? 3 : 2));
         wait->setLineStyle(QCPGraph::lsImpulse);
-        wait->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, presentation_ ? 11 : 8));
-        wait->setData(waitKeys, waits, true);
+        wait->setScatterStyle(markers ? QCPScatterStyle(QCPScatterStyle::ssDisc, presentation_ ? 11 : 8)
+                                      : QCPScatterStyle(QCPScatterStyle::ssNone));
+        wait->setData(waitKeys, waits, lockNames.size() == 1);
     }
     lockRect_->axis(QCPAxis::atLeft)->setRange(0, maxMs * 1.2);
+
+    // Pools: how many workers are busy (of the pool's size) and how many tasks finish a second.
+    showPoolPlot(!data.poolSamples().empty());
+    // A plot with nothing to show keeps its place (the class knows where to look) but gives
+    // its height to those that have something.
+    plot_->plotLayout()->setRowStretchFactor(3, data.levels().empty() ? 0.5 : 2);
+    plot_->plotLayout()->setRowStretchFactor(5, data.lockSamples().empty() ? 0.5 : 1.5);
+    double maxRate = 1;
+    colourIndex = 0;
+    for (const auto& [pool, samples] : data.poolSamples()) {
+        const QString name = data.objectName(pool);
+        const auto info = data.object(pool);
+        int size = info ? int(info->capacity) : 0;
+        if (size <= 0) { // an unregistered pool: its size is the most workers ever busy at once
+            for (const PoolPoint& p : samples) {
+                size = std::max(size, p.busy);
+            }
+        }
+        const QColor busyColour = colourIndex == 0 ? kBusy : kBusy.lighter(100 + 30 * colourIndex);
+        QCPGraph* busy = ensureGraph(plot_, poolRect_, poolRect_->axis(QCPAxis::atLeft),
+                                     tr("busy of %1 workers (%2)").arg(size).arg(name), legends_[poolRect_]);
+        busy->setPen(QPen(busyColour, presentation_ ? 3 : 2));
+        busy->setBrush(QColor(busyColour.red(), busyColour.green(), busyColour.blue(), 50));
+        busy->setLineStyle(QCPGraph::lsStepLeft);
+        const SampledSeries u = sampler.utilisation(samples, size);
+        busy->setData(u.keys, u.values, true);
+        QCPGraph* rate = ensureGraph(plot_, poolRect_, poolRect_->axis(QCPAxis::atRight),
+                                     tr("tasks/s (%1)").arg(name), legends_[poolRect_]);
+        rate->setPen(
+            QPen(colourIndex == 0 ? kRate : kRate.lighter(100 + 30 * colourIndex), presentation_ ? 4 : 3));
+        rate->setLineStyle(QCPGraph::lsStepLeft);
+        const SampledSeries r = sampler.throughput(samples, 60);
+        rate->setData(r.keys, r.values, true);
+        for (double v : r.values) {
+            maxRate = std::max(maxRate, v);
+        }
+        ++colourIndex;
+    }
+    poolRect_->axis(QCPAxis::atLeft)->setRange(0, 115);
+    poolRect_->axis(QCPAxis::atRight)->setRange(0, maxRate * 1.15);
+}
+
+void PlotsView::showPoolPlot(bool show) {
+    if (show == poolShown_) {
+        return;
+    }
+    poolShown_ = show;
+    QCPLayoutGrid* layout = plot_->plotLayout();
+    QCPLayoutGrid* header = headers_.back();
+    if (show) {
+        layout->addElement(layout->rowCount(), 0, header);
+        layout->addElement(layout->rowCount(), 0, poolRect_);
+        layout->setRowStretchFactor(layout->rowCount() - 2, 0.001);
+        layout->setRowStretchFactor(layout->rowCount() - 1, 2);
+    } else {
+        layout->take(header);
+        layout->take(poolRect_);
+        layout->simplify();
+    }
+    header->setVisible(show);
+    for (int i = 0; i < header->elementCount(); ++i) {
+        if (header->elementAt(i) != nullptr) {
+            header->elementAt(i)->setVisible(show);
+        }
+    }
+    poolRect_->setVisible(show);
+    playheads_.back()->setVisible(show);
+    veils_.back()->setVisible(show);
+    // One time axis: the upper plots keep its grid but leave the numbers to the bottom one.
+    lockRect_->axis(QCPAxis::atBottom)->setTickLabels(!show);
+    lockRect_->axis(QCPAxis::atBottom)->setLabel(show ? QString() : tr("seconds since the run started"));
+    poolRect_->axis(QCPAxis::atBottom)->setLabel(show ? tr("seconds since the run started") : QString());
+    dirty_ = true;
 }
 
 void PlotsView::updatePlayhead() {
@@ -357,20 +449,39 @@ void PlotsView::updatePlayhead() {
     for (auto* line : playheads_) {
         line->point1->setCoords(now, 0);
         line->point2->setCoords(now, 1);
-        line->setVisible(!data.isEmpty());
+        line->setVisible(!data.isEmpty() && (line != playheads_.back() || poolShown_));
     }
     for (auto* veil : veils_) {
         veil->topLeft->setCoords(now, 0);
-        veil->setVisible(!atEnd);
+        veil->setVisible(!atEnd && (veil != veils_.back() || poolShown_));
     }
     timelinePlottable_->setNow(session_.position());
 }
 
 void PlotsView::refresh() {
-    if (!dirty_ || !isVisible()) {
+    if ((!dirty_ && !playheadDirty_) || !isVisible()) {
         return;
     }
-    dirty_ = false;
+    if (!dirty_ && replots_ > 0) {
+        // Only the playhead moved (a scrub, playback): the graphs' buffer stays as it is; the
+        // process timeline (drawn up to the playhead) and the playhead layer are drawn again.
+        playheadDirty_ = false;
+        QElapsedTimer clock;
+        clock.start();
+        updatePlayhead();
+        timelineLayer_->replot();
+        playheadLayer_->replot();
+        ++replots_;
+        lastReplotMs_ = clock.elapsed();
+        refreshTimer_.setInterval(std::max<int>(kRefreshMs, int(2 * lastReplotMs_)));
+        return;
+    }
+    dirty_ = playheadDirty_ = false;
+    if (autoRange_) { // before the series: they are sampled for this window
+        const TraceData& data = session_.data();
+        const double end = data.isEmpty() ? 1.0 : std::max(data.toSeconds(data.endNs()), 1e-3);
+        processRect_->axis(QCPAxis::atBottom)->setRange(-end * 0.01, end * 1.02);
+    }
     if (seriesDirty_) {
         seriesDirty_ = false;
         // Graph removal happens on a new trace only, so a live run keeps its graphs.
@@ -381,17 +492,13 @@ void PlotsView::refresh() {
         }
         rebuildSeries();
     }
-    if (autoRange_) {
-        const TraceData& data = session_.data();
-        const double end = data.isEmpty() ? 1.0 : std::max(data.toSeconds(data.endNs()), 1e-3);
-        processRect_->axis(QCPAxis::atBottom)->setRange(-end * 0.01, end * 1.02);
-    }
     updatePlayhead();
     QElapsedTimer clock;
     clock.start();
     plot_->replot(QCustomPlot::rpImmediateRefresh);
     ++replots_;
     lastReplotMs_ = clock.elapsed();
+    replotEvents_ = session_.data().events().size();
     // A slow machine (software raster at 1920 px) gets fewer frames, never a busy GUI thread:
     // at least as much idle time as drawing time between two redraws.
     refreshTimer_.setInterval(std::max<int>(kRefreshMs, int(2 * lastReplotMs_)));

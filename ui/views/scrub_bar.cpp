@@ -16,7 +16,10 @@ ScrubBar::ScrubBar(TraceSession& session, QWidget* parent) : QWidget(parent), se
     setToolTip(tr("Click or drag to move the playhead"));
     connect(&session_, &TraceSession::positionChanged, this, qOverload<>(&QWidget::update));
     connect(&session_.data(), &TraceData::appended, this, qOverload<>(&QWidget::update));
-    connect(&session_.data(), &TraceData::cleared, this, qOverload<>(&QWidget::update));
+    connect(&session_.data(), &TraceData::cleared, this, [this] {
+        density_.clear();
+        update();
+    });
 }
 
 TimeScale ScrubBar::scale() const {
@@ -37,15 +40,8 @@ void ScrubBar::paintEvent(QPaintEvent*) {
         return;
     }
     const TimeScale s = scale();
-    // Event density: one count per pixel column (events are sorted by time).
     const int columns = std::max(1, int(track.width()));
-    std::vector<int> counts(static_cast<std::size_t>(columns), 0);
-    const auto& events = data.events();
-    const std::size_t stride = std::max<std::size_t>(1, events.size() / 200'000); // sample huge traces
-    for (std::size_t i = 0; i < events.size(); i += stride) {
-        const int c = std::clamp(int(s.toPixel(data.toSeconds(events[i].ts)) - kMargin), 0, columns - 1);
-        ++counts[static_cast<std::size_t>(c)];
-    }
+    const std::vector<int>& counts = density(columns);
     const int peak = std::max(1, *std::max_element(counts.begin(), counts.end()));
     for (int c = 0; c < columns; ++c) {
         if (counts[static_cast<std::size_t>(c)] == 0) {
@@ -58,6 +54,24 @@ void ScrubBar::paintEvent(QPaintEvent*) {
     painter.setBrush(palette().color(QPalette::Text));
     painter.drawRect(QRectF(x - 2, 2, 4, height() - 4));
     painter.drawEllipse(QPointF(x, height() / 2.0), 6, 6);
+}
+
+const std::vector<int>& ScrubBar::density(int columns) {
+    const TraceData& data = session_.data();
+    const auto& events = data.events();
+    if (density_.size() == std::size_t(columns) && densityEvents_ == events.size()) {
+        return density_;
+    }
+    // One count per pixel column (events are sorted by time); huge traces are sampled.
+    density_.assign(static_cast<std::size_t>(columns), 0);
+    densityEvents_ = events.size();
+    const TimeScale s = scale();
+    const std::size_t stride = std::max<std::size_t>(1, events.size() / 200'000);
+    for (std::size_t i = 0; i < events.size(); i += stride) {
+        const int c = std::clamp(int(s.toPixel(data.toSeconds(events[i].ts)) - kMargin), 0, columns - 1);
+        ++density_[static_cast<std::size_t>(c)];
+    }
+    return density_;
 }
 
 void ScrubBar::scrubTo(double pixel) {

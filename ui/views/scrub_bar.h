@@ -28,8 +28,13 @@ protected:
 
 private:
     void scrubTo(double pixel);
+    /// Events per pixel column, counted again only when the trace grew or the bar was resized
+    /// (a scrub repaints the bar at every move).
+    const std::vector<int>& density(int columns);
 
     TraceSession& session_;
+    std::vector<int> density_;
+    std::size_t densityEvents_ = 0;
 };
 
 } // namespace forkscope
