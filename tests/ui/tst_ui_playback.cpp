@@ -2,9 +2,11 @@
 // presentation mode, the wait-for graph of a queue-join deadlock, screenshots, and the promise
 // that the event loop never stalls while a live run is followed.
 #include "demo_trace.h"
+#include "models/process_timeline_model.h"
 #include "models/trace_data.h"
 #include "session/time_scale.h"
 #include "session/trace_session.h"
+#include "test_events.h"
 #include "trace/synthetic_trace.h"
 #include "trace/trace_writer.h"
 #include "ui_test_main.h"
@@ -28,6 +30,7 @@
 
 using namespace forkscope;
 using forkscope::test::DemoTrace;
+using forkscope::test::ev;
 
 namespace {
 
@@ -289,6 +292,50 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
         w.plots()->refresh();
         QVERIFY(!w.plots()->poolPlotShown());
+    }
+
+    // Zoomed out over a long run, a zombie that lasted a microsecond falls inside one pixel
+    // column; the column still shows it (the most telling phase that began in it).
+    void aShortZombieStaysVisibleWhenZoomedOut() {
+        const QString path = dir_.filePath(QStringLiteral("short-zombie.fstrace"));
+        {
+            TraceWriter writer(path.toStdString(), TraceMeta{"short-zombie", "{}", "fork", {}, {}});
+            const std::int64_t t0 = 1'000'000'000;
+            writer.recordProcess(ProcessInfo{100, 0, "main", 0, t0});
+            writer.recordProcess(ProcessInfo{101, 100, "worker-1", 0, t0});
+            const std::int64_t exited = t0 + 4'000'000'000;
+            const Event events[] = {
+                ev(t0, 100, EventType::ProcessStarted, 100),
+                ev(t0 + 1'000, 100, EventType::ProcessCreated, 101),
+                ev(t0 + 2'000, 101, EventType::ProcessStarted, 101, 100),
+                ev(exited, 101, EventType::ProcessExited, 101, 0),
+                ev(exited + 1'000, 100, EventType::ProcessReaped, 101, 0),
+                ev(t0 + 10'000'000'000, 100, EventType::ProcessExited, 100, 0),
+            };
+            writer.appendEvents(events);
+            writer.finish();
+        }
+        MainWindow w;
+        w.setPresentationFullScreen(false);
+        w.resize(1920, 1080);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.openTrace(path);
+        QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
+        w.plots()->resetZoom();
+        w.plots()->refresh();
+        const QString png = dir_.filePath(QStringLiteral("short-zombie.png"));
+        QVERIFY(w.plots()->exportTo(png, 1.0));
+        const QImage image = QImage(png).convertToFormat(QImage::Format_ARGB32);
+        const QRgb zombie = ProcessTimelineModel::phaseColor(ProcessPhase::Zombie).rgb();
+        int zombiePixels = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            const auto* row = reinterpret_cast<const QRgb*>(image.constScanLine(y));
+            for (int x = 0; x < image.width(); ++x) {
+                zombiePixels += (row[x] & RGB_MASK) == (zombie & RGB_MASK) ? 1 : 0;
+            }
+        }
+        QVERIFY2(zombiePixels > 0, "the microsecond-long zombie vanished between two pixel columns");
     }
 
     void eventLoopNeverStallsWhileALiveRunIsFollowed() {

@@ -12,6 +12,31 @@
 namespace forkscope {
 
 namespace {
+
+/// Of two phases seen in one pixel column, the one a viewer must not miss: a zombie, then a
+/// blocked process, then a running one. Reaped (gone) tells nothing once something else was seen.
+ProcessPhase moreTelling(ProcessPhase a, ProcessPhase b) {
+    const auto rank = [](ProcessPhase p) {
+        switch (p) {
+        case ProcessPhase::Zombie:
+            return 4;
+        case ProcessPhase::Blocked:
+            return 3;
+        case ProcessPhase::Running:
+            return 2;
+        case ProcessPhase::Created:
+            return 1;
+        case ProcessPhase::Reaped:
+            break;
+        }
+        return 0;
+    };
+    return rank(b) > rank(a) ? b : a;
+}
+
+} // namespace
+
+namespace {
 constexpr double kHalfBar = 0.34; // of a row's height
 }
 
@@ -82,8 +107,9 @@ void TimelinePlottable::draw(QCPPainter* painter) {
     // in force at the column's start, stretched to the bar's height in one drawImage. The phase
     // of the next column is found by galloping forward from the current one (a few nearby
     // comparisons), so a row costs its width in pixels, not its number of phase changes: a
-    // 10-million-event trace has ~100 000 of them on screen. A phase shorter than a column can
-    // hide between two columns until you zoom in.
+    // 10-million-event trace has ~100 000 of them on screen. A phase shorter than a column is
+    // not lost: a column takes the most telling phase that began in it (zombie, then blocked),
+    // so a zombie that lasted a microsecond still shows when the whole run fits on the screen.
     const double scale = std::max(1.0, painter->transform().m11()); // device pixels (HiDPI, 2× export)
     const int width = int(std::ceil(clip.width() * scale));
     const double px0 = mKeyAxis->coordToPixel(0.0);
@@ -128,6 +154,7 @@ void TimelinePlottable::draw(QCPPainter* painter) {
             if (t > nowNs_) {
                 break; // nothing after the playhead
             }
+            const std::ptrdiff_t previous = i;
             if (i + 1 < n && changes[std::size_t(i + 1)].ts <= t) {
                 // Gallop: 1, 2, 4, ... changes ahead until past t, then a binary search in the gap.
                 std::ptrdiff_t step = 1;
@@ -146,10 +173,14 @@ void TimelinePlottable::draw(QCPPainter* painter) {
                 runIndex = i;
                 runStart = c;
             }
-            if (i >= 0 && changes[std::size_t(i)].phase != ProcessPhase::Reaped) {
+            ProcessPhase shown = i >= 0 ? changes[std::size_t(i)].phase : ProcessPhase::Reaped;
+            for (std::ptrdiff_t k = std::max<std::ptrdiff_t>(previous + 1, 0); k < i; ++k) {
+                // The phases that began and ended since the previous column.
+                shown = moreTelling(shown, changes[std::size_t(k)].phase);
+            }
+            if (shown != ProcessPhase::Reaped) {
                 // Reaped: gone; an empty row after its end reads better than a grey bar.
-                pixels[c] =
-                    ProcessTimelineModel::phaseColor(changes[std::size_t(i)].phase, highContrast_).rgba();
+                pixels[c] = ProcessTimelineModel::phaseColor(shown, highContrast_).rgba();
             }
         }
         closeRun(c);
