@@ -13,7 +13,7 @@ constexpr std::int64_t ms(double v) {
 class Script {
 public:
     void add(std::int64_t offset, std::int32_t pid, EventType type, std::uint64_t object,
-             std::uint64_t arg = 0, std::int32_t tid = 0) {
+             std::uint64_t arg = 0, std::int32_t tid = 0, std::uint32_t aux = 0) {
         Event e;
         e.ts = DemoTrace::kStart + offset;
         e.pid = pid;
@@ -21,6 +21,7 @@ public:
         e.type = type;
         e.object = object;
         e.arg = arg;
+        e.aux = aux;
         events_.push_back(e);
     }
     std::vector<Event> take() {
@@ -60,7 +61,9 @@ std::vector<Event> DemoTrace::events() {
             pipe += std::int64_t(item);
         } else if (blockedAt < 0) {
             blockedAt = i;
-            s.add(t + ms(0.3), kWorker0, EventType::QueueFeederBlocked, kQueue, item, kWorker0 + 50'000);
+            // aux: the pipe's capacity, as Queue's feeder reports it.
+            s.add(t + ms(0.3), kWorker0, EventType::QueueFeederBlocked, kQueue, item, kWorker0 + 50'000,
+                  65536);
         }
         // print(...) under the lock: held 6 ms
         s.add(t + ms(1), kWorker0, EventType::LockAcquire, kLock, 1);

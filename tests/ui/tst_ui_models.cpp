@@ -343,6 +343,49 @@ private Q_SLOTS:
         QCOMPARE(late.throughput(points, 1).values[0], 1.0 / 0.45);
     }
 
+    // The join-before-get deadlock: a 1 MiB item, a 64 KiB pipe. The feeder's write blocks with
+    // the pipe full, and its QueueFeederWrite would come only when the write completes — the
+    // pipe-fill series must show the pipe full meanwhile, not empty.
+    void aBlockedFeederShowsThePipeFull() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("blocked-feeder.fstrace"));
+        constexpr std::uint64_t queue = kFirstObjectId + 7;
+        constexpr std::uint64_t item = 1 << 20;
+        {
+            TraceWriter writer(path.toStdString(), TraceMeta{"blocked-feeder", "{}", "fork", {}, {}});
+            writer.recordProcess(ProcessInfo{200, 0, "worker-1", 0, 1000});
+            ObjectInfo q;
+            q.id = queue;
+            q.kind = ObjectKind::Queue;
+            q.name = "results";
+            q.capacity = 65536;
+            q.creatorPid = 200;
+            writer.recordObject(q);
+            Event blocked = test::ev(3000, 200, EventType::QueueFeederBlocked, queue, item);
+            blocked.aux = 65536;
+            const Event events[] = {
+                test::ev(2000, 200, EventType::QueuePut, queue, item),
+                blocked,
+                test::ev(9000, 200, EventType::QueueFeederUnblocked, queue),
+                test::ev(9000, 200, EventType::QueueFeederWrite, queue, item),
+                test::ev(9500, 100, EventType::QueueGet, queue, item),
+            };
+            writer.appendEvents(events);
+            writer.finish();
+        }
+        TraceData data;
+        loadDemoLike(data, path);
+        QTRY_VERIFY_WITH_TIMEOUT(data.finished(), 5000);
+        const auto& points = data.levels().at(queue);
+        QCOMPARE(points.size(), std::size_t(5));
+        QCOMPARE(points[0].pipeBytes, 0);     // put: still in the feeder's buffer
+        QCOMPARE(points[1].pipeBytes, 65536); // blocked: the pipe is full
+        QCOMPARE(points[1].depth, 1);
+        QCOMPARE(points[2].pipeBytes, 0);         // unblocked, before the write is counted
+        QCOMPARE(points[3].pipeBytes, int(item)); // the whole item went through
+        QCOMPARE(points[4].pipeBytes, 0);         // and was read
+    }
+
     void levelsKeepEachColumnsPeak() {
         std::vector<LevelPoint> points;
         for (int i = 0; i < 10'000; ++i) {

@@ -36,6 +36,7 @@ void TraceFollower::close() {
     processCount_ = objectCount_ = metaCount_ = 0;
     lastPhase_.clear();
     busyWorkers_.clear();
+    blockedPipeCapacity_.clear();
     // inFlight_ stays: the updates already sent will still arrive, and be counted as consumed.
     path_.clear();
 }
@@ -165,10 +166,22 @@ void TraceFollower::poll() {
             case EventType::QueueFeederWrite:
             case EventType::QueueFeederBlocked:
             case EventType::QueueFeederUnblocked: {
+                if (e.type == EventType::QueueFeederBlocked && e.aux != 0) {
+                    blockedPipeCapacity_[e.object] = e.aux;
+                } else if (e.type == EventType::QueueFeederUnblocked) {
+                    blockedPipeCapacity_.erase(e.object);
+                }
                 const QueueState& q = model_.state().queues.at(e.object);
+                std::int64_t pipeBytes = q.pipeBytes;
+                // A feeder blocks in its write only when the pipe is full, and its
+                // QueueFeederWrite comes when the write completes: meanwhile the pipe is full.
+                if (auto it = blockedPipeCapacity_.find(e.object);
+                    q.feederBlocked && it != blockedPipeCapacity_.end()) {
+                    pipeBytes = std::max(pipeBytes, it->second);
+                }
                 update->levels.push_back(
                     {e.object,
-                     {e.ts, static_cast<std::int32_t>(q.depth), static_cast<std::int32_t>(q.pipeBytes)}});
+                     {e.ts, static_cast<std::int32_t>(q.depth), static_cast<std::int32_t>(pipeBytes)}});
                 break;
             }
             case EventType::PipeSend:

@@ -70,6 +70,8 @@ private:
     std::atomic<int> inFlight_{0};
     bool retryPending_ = false;
     std::map<std::uint64_t, std::set<std::int32_t>> busyWorkers_; ///< per pool: workers running a task
+    /// Per queue whose feeder is blocked in a write: its pipe's capacity (QueueFeederBlocked's aux).
+    std::map<std::uint64_t, std::int64_t> blockedPipeCapacity_;
 };
 
 } // namespace forkscope
