@@ -214,6 +214,21 @@ void ShmQueue::claimRole(bool producer) {
     (producer ? producerClaimed_ : consumerClaimed_) = true;
 }
 
+namespace {
+/// One-to-one mode: publishes this side's new index, then wakes the other side if it announced
+/// that it sleeps. The fence orders the store with the sleeper's announcement (its seq_cst
+/// increment, then its re-check of our index): either it sees the new index or we see it waiting.
+void publishThenWake(std::atomic<std::uint64_t>& index, std::uint64_t value,
+                     const std::atomic<std::uint32_t>& waiting, std::atomic<std::uint32_t>& signal) {
+    index.store(value, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (waiting.load(std::memory_order_relaxed) > 0) {
+        signal.fetch_add(1, std::memory_order_release);
+        futexWake(signal, 1);
+    }
+}
+} // namespace
+
 bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
     // The role is checked on every put (one load of a line this side owns): a handle copied
     // into another thread of the same process would otherwise pass as the producer.
@@ -231,14 +246,7 @@ bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
     std::memcpy(slotBytes(head), item.data(), item.size());
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
-    header_->enqueuePosition.store(head + 1, std::memory_order_release);
-    // Ordered with the consumer's announcement (its seq_cst increment, then its re-check of
-    // our index): either it sees this item or we see it waiting.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (header_->consumersWaiting.load(std::memory_order_relaxed) > 0) {
-        header_->itemSignal.fetch_add(1, std::memory_order_release);
-        futexWake(header_->itemSignal, 1);
-    }
+    publishThenWake(header_->enqueuePosition, head + 1, header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
@@ -256,12 +264,7 @@ bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
     const std::uint8_t* payload = slotBytes(tail);
     item.assign(payload, payload + oneToOneSize(tail));
     trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    header_->dequeuePosition.store(tail + 1, std::memory_order_release);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (header_->producersWaiting.load(std::memory_order_relaxed) > 0) {
-        header_->roomSignal.fetch_add(1, std::memory_order_release);
-        futexWake(header_->roomSignal, 1);
-    }
+    publishThenWake(header_->dequeuePosition, tail + 1, header_->producersWaiting, header_->roomSignal);
     return true;
 }
 

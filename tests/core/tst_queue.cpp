@@ -328,8 +328,14 @@ private Q_SLOTS:
         QCOMPARE(q.get<int>(false), 2);
     }
 
-    void shmQueueOneToOneLimits() {
-        ShmQueue q(3, 32, "one-to-one", ShmQueue::Mode::OneToOne); // rounded up to 4 slots
+    void shmQueueLimits_data() {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("many-to-many") << int(ShmQueue::Mode::ManyToMany);
+        QTest::newRow("one-to-one") << int(ShmQueue::Mode::OneToOne);
+    }
+    void shmQueueLimits() {
+        QFETCH(int, mode);
+        ShmQueue q(3, 32, "limits", ShmQueue::Mode(mode)); // rounded up to 4 slots
         QCOMPARE(q.capacity(), std::size_t(4));
         QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(false));
         QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
@@ -352,22 +358,6 @@ private Q_SLOTS:
         for (int i = 1; i <= 4; ++i) {
             QCOMPARE(q.get<int>(false), i);
         }
-    }
-
-    void shmQueueLimits() {
-        ShmQueue q(3, 32); // rounded up to 4 slots
-        QCOMPARE(q.capacity(), std::size_t(4));
-        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(false));
-        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
-        for (int i = 0; i < 4; ++i) {
-            q.put(i);
-        }
-        QVERIFY(q.full());
-        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, false));
-        QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, true, 0.05));
-        QVERIFY_THROWS_EXCEPTION(ProcessError, q.put(std::string(100, 'x')));
-        QCOMPARE(q.get<int>(), 0);
-        QCOMPARE(q.qsize(), std::size_t(3));
     }
 };
 

@@ -49,6 +49,14 @@ std::int64_t runQueueDelayNs() {
     return fields.size() >= 2 ? fields[1].trimmed().toLongLong() : 0;
 }
 
+/// The main window as the screenshots show it: 1920×1080, not full screen, exposed.
+bool showAtFullHd(MainWindow& w) {
+    w.setPresentationFullScreen(false);
+    w.resize(1920, 1080);
+    w.show();
+    return QTest::qWaitForWindowExposed(&w);
+}
+
 } // namespace
 
 class TstUiPlayback : public QObject {
@@ -226,10 +234,7 @@ private Q_SLOTS:
 
     void plotsExportAndScreenshot() {
         MainWindow w;
-        w.setPresentationFullScreen(false);
-        w.resize(1920, 1080);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(showAtFullHd(w));
         LaunchOptions o;
         o.file = demoPath_;
         o.screenshot = dir_.filePath(QStringLiteral("shot.png"));
@@ -251,10 +256,7 @@ private Q_SLOTS:
         const QString path = dir_.filePath(QStringLiteral("pool.fstrace"));
         writeSyntheticTrace(path.toStdString(), 5000, {.named = true, .pool = true});
         MainWindow w;
-        w.setPresentationFullScreen(false);
-        w.resize(1920, 1080);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(showAtFullHd(w));
         // A trace without a pool leaves the pool plot out of the layout.
         w.openTrace(demoPath_);
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
@@ -316,10 +318,7 @@ private Q_SLOTS:
             writer.finish();
         }
         MainWindow w;
-        w.setPresentationFullScreen(false);
-        w.resize(1920, 1080);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(showAtFullHd(w));
         w.openTrace(path);
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
         w.plots()->resetZoom();
@@ -358,10 +357,7 @@ private Q_SLOTS:
                          [](const Event& a, const Event& b) { return a.ts < b.ts; });
 
         MainWindow w;
-        w.setPresentationFullScreen(false);
-        w.resize(1920, 1080);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(showAtFullHd(w));
         w.selectTab(QStringLiteral("log"));
         w.session().followLive(path);
 
