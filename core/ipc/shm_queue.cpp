@@ -15,6 +15,13 @@
 namespace forkscope {
 
 namespace {
+
+/// An empty item's span may have a null data(), which memcpy must not get even for 0 bytes.
+void copyItem(void* to, std::span<const std::uint8_t> item) {
+    if (!item.empty()) {
+        std::memcpy(to, item.data(), item.size());
+    }
+}
 constexpr std::uint32_t kMagic = 0x46535155; // "FSQU"
 constexpr std::size_t kCacheLine = 64;
 } // namespace
@@ -141,7 +148,7 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
         }
     }
     target->size = static_cast<std::uint32_t>(item.size());
-    std::memcpy(target->payload(), item.data(), item.size());
+    copyItem(target->payload(), item);
     // Before the item is published: no consumer can take it (and emit QueueGet) before the
     // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
@@ -243,7 +250,7 @@ bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
         }
     }
     oneToOneSize(head) = static_cast<std::uint32_t>(item.size());
-    std::memcpy(slotBytes(head), item.data(), item.size());
+    copyItem(slotBytes(head), item);
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
     publishThenWake(header_->enqueuePosition, head + 1, header_->consumersWaiting, header_->itemSignal);
