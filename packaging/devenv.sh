@@ -2,8 +2,8 @@
 # The README's two quick-start commands:
 #   bash packaging/devenv.sh run    install what is missing, build, start the app
 #   bash packaging/devenv.sh test   install what is missing, build, run the whole test suite
-#                                   under ASan+UBSan (CI runs this); `test dev` or `test tsan`
-#                                   picks another preset
+#                                   (CI runs this); `test asan` or `test tsan` runs it under a
+#                                   sanitizer instead
 # Idempotent: packages already installed are not touched, an existing build is reused.
 set -euo pipefail
 
@@ -53,9 +53,7 @@ if [[ $mode == run ]]; then
   # The desktop app (it finds forkscope-cli, its session host, next to itself).
   exec "$top/build/release/app/gui/forkscope" "$@"
 else
-  # The sanitizer build is the one CI runs: it is the whole suite, and it also catches memory
-  # errors and undefined behaviour. One build instead of two keeps CI well inside its budget.
-  preset=${1:-asan}
+  preset=${1:-dev}
   case "$preset" in
   dev | asan | tsan) ;;
   *)
