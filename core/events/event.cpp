@@ -96,6 +96,20 @@ bool isKnownEventType(std::uint16_t value) noexcept {
     return value != 0 && eventTypeName(static_cast<EventType>(value)) != "Unknown";
 }
 
+std::string_view helperRoleWord(HelperRole role) noexcept {
+    switch (role) {
+    case HelperRole::Forkserver:
+        return "forkserver";
+    case HelperRole::ManagerServer:
+        return "manager's server";
+    case HelperRole::ResourceTracker:
+        return "resource tracker";
+    case HelperRole::Unknown:
+        break;
+    }
+    return "helper process";
+}
+
 std::string_view objectKindName(ObjectKind kind) noexcept {
     switch (kind) {
     case ObjectKind::Unknown:

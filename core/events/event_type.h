@@ -117,6 +117,9 @@ enum class ObjectKind : std::uint16_t {
 [[nodiscard]] std::string_view objectKindName(ObjectKind kind) noexcept;
 /// The kind as a word in a sentence ("queue", "bounded semaphore", "mutex").
 [[nodiscard]] std::string_view objectKindWord(ObjectKind kind) noexcept;
+/// The helper as a word in a sentence ("forkserver", "manager's server", "resource tracker";
+/// "helper process" for Unknown).
+[[nodiscard]] std::string_view helperRoleWord(HelperRole role) noexcept;
 /// Whether the value names a known EventType (a trace reader checks this).
 [[nodiscard]] bool isKnownEventType(std::uint16_t value) noexcept;
 

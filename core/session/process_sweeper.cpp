@@ -2,11 +2,13 @@
 
 #include "process/proc_stat.h"
 #include "process/runtime_directory.h"
+#include "process/unique_fd.h"
 
+#include <cerrno>
 #include <csignal>
 #include <dirent.h>
+#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -27,26 +29,51 @@ std::set<std::string> listDirectory(const std::string& path, const std::string& 
     return names;
 }
 
-/// Calls fn(pid) for every process in /proc.
-template <typename Fn> void forEachProcess(Fn fn) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
-            fn(static_cast<pid_t>(std::stol(name)));
+/// The NUL-separated argv of `pid`; empty once it is gone. Plain read(): a process may end
+/// while its cmdline is read, and libstdc++'s filebuf throws on that read error (ESRCH).
+std::string commandLine(pid_t pid) {
+    std::string text;
+    const UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return text;
+    }
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
+        if (n <= 0) {
+            return text;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
     }
 }
 
-std::string commandLine(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text;
+/// The role named by the flag in argv[1] of a helper image (see EntryGuard); the cmdline is
+/// NUL-separated.
+HelperRole roleFlag(pid_t pid) {
+    const std::string cmd = commandLine(pid);
+    const auto first = cmd.find('\0');
+    if (first == std::string::npos) {
+        return HelperRole::Unknown;
+    }
+    const std::string flag = cmd.substr(first + 1, cmd.find('\0', first + 1) - first - 1);
+    if (flag == "--forkscope-forkserver") {
+        return HelperRole::Forkserver;
+    }
+    if (flag == "--forkscope-manager") {
+        return HelperRole::ManagerServer;
+    }
+    if (flag == "--forkscope-resource-tracker") {
+        return HelperRole::ResourceTracker;
+    }
+    return HelperRole::Unknown;
 }
 
 bool cleansUpOnTerm(pid_t pid) {
-    const auto role = ProcessSweeper::helperRole(pid);
-    return role == "forkserver" || role == "resource tracker";
+    const HelperRole role = ProcessSweeper::helperRole(pid);
+    return role == HelperRole::Forkserver || role == HelperRole::ResourceTracker;
 }
 
 } // namespace
@@ -62,13 +89,25 @@ ProcessSweeper::Footprint ProcessSweeper::footprint() {
     return f;
 }
 
+std::vector<pid_t> ProcessSweeper::processes() {
+    std::vector<pid_t> pids;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+            pids.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return pids;
+}
+
 std::vector<pid_t> ProcessSweeper::groupMembers(pid_t pgid) {
     std::vector<pid_t> members;
-    forEachProcess([&](pid_t pid) {
+    for (pid_t pid : processes()) {
         if (const auto stat = ProcStat::read(pid); stat && stat->pgrp == pgid) {
             members.push_back(pid);
         }
-    });
+    }
     return members;
 }
 
@@ -77,15 +116,15 @@ int ProcessSweeper::reapFinished(pid_t keep) {
     // own status (and report the reap in the trace).
     int reaped = 0;
     const pid_t self = ::getpid();
-    forEachProcess([&](pid_t pid) {
+    for (pid_t pid : processes()) {
         if (pid == keep) {
-            return;
+            continue;
         }
         if (const auto stat = ProcStat::read(pid);
             stat && stat->ppid == self && ::waitpid(pid, nullptr, WNOHANG) > 0) {
             reaped += 1;
         }
-    });
+    }
     return reaped;
 }
 
@@ -125,24 +164,18 @@ void ProcessSweeper::teardown(pid_t pgid, std::chrono::milliseconds deadline, pi
     }
 }
 
-std::string ProcessSweeper::helperRole(pid_t pid) {
-    // argv[1] of a helper image names its role (see EntryGuard); the cmdline is NUL-separated.
-    const std::string cmd = commandLine(pid);
-    const auto first = cmd.find('\0');
-    if (first == std::string::npos) {
-        return {};
+HelperRole ProcessSweeper::helperRole(pid_t pid) {
+    const HelperRole role = roleFlag(pid);
+    if (role == HelperRole::Unknown) {
+        return role;
     }
-    const std::string flag = cmd.substr(first + 1, cmd.find('\0', first + 1) - first - 1);
-    if (flag == "--forkscope-forkserver") {
-        return "forkserver";
+    // A process the forkserver forked keeps the server's argv: it is the helper only if its
+    // parent is not the same helper.
+    const auto stat = ProcStat::read(pid);
+    if (stat && roleFlag(stat->ppid) == role) {
+        return HelperRole::Unknown;
     }
-    if (flag == "--forkscope-manager") {
-        return "manager";
-    }
-    if (flag == "--forkscope-resource-tracker") {
-        return "resource tracker";
-    }
-    return {};
+    return role;
 }
 
 std::vector<std::string> ProcessSweeper::reclaim(const Footprint& before) {

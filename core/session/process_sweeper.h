@@ -1,5 +1,7 @@
 #pragma once
 
+#include "events/event_type.h"
+
 #include <chrono>
 #include <set>
 #include <string>
@@ -24,6 +26,9 @@ public:
     };
     [[nodiscard]] static Footprint footprint();
 
+    /// Every process in /proc, by pid.
+    [[nodiscard]] static std::vector<pid_t> processes();
+
     /// Processes whose process group is `pgid`.
     [[nodiscard]] static std::vector<pid_t> groupMembers(pid_t pgid);
 
@@ -37,9 +42,9 @@ public:
     /// included) without blocking, except `keep`. Returns how many were reaped.
     static int reapFinished(pid_t keep = 0);
 
-    /// "forkserver", "manager" or "resource tracker" for one of the engine's helper images
-    /// (told by the role flag in its argv[1]), else empty.
-    [[nodiscard]] static std::string helperRole(pid_t pid);
+    /// Which of the engine's helper images `pid` is (told by the role flag in its argv[1]);
+    /// Unknown for anything else, a process that the forkserver forked included.
+    [[nodiscard]] static HelperRole helperRole(pid_t pid);
 
     /// Removes what a torn-down run could not clean itself: new forkscope segments in /dev/shm
     /// and new forkscope-* directories in the runtime directory. Returns what it removed.

@@ -151,24 +151,24 @@ std::string howItEnded(std::int64_t exitCode) {
 
 /// What the survivors of a run see when one of the engine's helpers dies under them.
 std::string describeHelperLoss(const RunMetrics::HelperLoss& loss) {
-    const std::string pid =
-        " (pid " + std::to_string(loss.pid) + ") " + howItEnded(loss.exitCode) + " during the run";
+    const std::string who = "the " + std::string(helperRoleWord(loss.role)) + " (pid " +
+                            std::to_string(loss.pid) + ") " + howItEnded(loss.exitCode) + " during the run";
     switch (loss.role) {
     case HelperRole::Forkserver:
-        return "the forkserver" + pid +
+        return who +
                ": the processes it had forked and that were still running ended with it, and joining them "
                "gave exit code 255 (Python's code for a status the forkserver could not send); the next "
                "start would have started a new forkserver";
     case HelperRole::ManagerServer:
-        return "the manager's server" + pid + ": every call through its proxies fails from then on";
+        return who + ": every call through its proxies fails from then on";
     case HelperRole::ResourceTracker:
-        return "the resource tracker" + pid +
+        return who +
                ": the next segment or semaphore created starts a new one, which is told of those still in "
                "use";
     case HelperRole::Unknown:
         break;
     }
-    return "a helper process" + pid;
+    return who;
 }
 
 } // namespace

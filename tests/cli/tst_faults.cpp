@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <csignal>
 #include <filesystem>
+#include <sys/wait.h>
 
 using namespace forkscope;
 
@@ -57,20 +58,15 @@ std::int32_t awaitProcess(const QString& trace, const std::string& name) {
 /// A live child of `parent` with the helper `role` — or, without a role, the one that leads a
 /// process group of its own (the session host's main) — once one exists; or 0.
 /// Found from /proc, not from the recording: a run that floods its trace may write it late.
-pid_t awaitChild(pid_t parent, const std::string& role = {}) {
+pid_t awaitChild(pid_t parent, HelperRole role = HelperRole::Unknown) {
     pid_t found = 0;
     (void)QTest::qWaitFor(
         [&] {
-            std::error_code ec;
-            for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-                const std::string name = entry.path().filename().string();
-                if (name.find_first_not_of("0123456789") != std::string::npos) {
-                    continue;
-                }
-                const auto pid = static_cast<pid_t>(std::stol(name));
+            for (const pid_t pid : ProcessSweeper::processes()) {
                 const auto stat = ProcStat::read(pid);
                 if (stat && stat->ppid == parent && !stat->isZombie() &&
-                    (role.empty() ? stat->pgrp == pid : ProcessSweeper::helperRole(pid) == role)) {
+                    (role == HelperRole::Unknown ? stat->pgrp == pid
+                                                 : ProcessSweeper::helperRole(pid) == role)) {
                     found = pid;
                     return true;
                 }
@@ -155,7 +151,18 @@ private Q_SLOTS:
                 QVERIFY2(test::waitForExit(pid, 5.0), name.c_str());
             }
         }
-        // Anything that came back to us as an orphan is reaped by the leak check's rules.
+        // Every process of the run was in main's process group; the helpers (the forkserver) end
+        // on their own parent-death signal, and under ASan LeakSanitizer's check makes that exit
+        // slow. Wait for the last of them, reaping whatever comes back to us as an orphan.
+        QVERIFY2(QTest::qWaitFor(
+                     [&] {
+                         for (pid_t child : test::childPids()) {
+                             (void)::waitpid(child, nullptr, WNOHANG);
+                         }
+                         return ProcessSweeper::groupMembers(main).empty();
+                     },
+                     10000),
+                 "a process of the run outlived it");
         for (pid_t child : test::childPids()) {
             QVERIFY(test::reap(child, 5.0));
         }
@@ -194,7 +201,7 @@ private Q_SLOTS:
                     trace, "--json", "--timeout", "60"});
         QVERIFY(host.waitForStarted(10000));
         const pid_t main = awaitChild(static_cast<pid_t>(host.processId()));
-        const pid_t server = awaitChild(main, "forkserver");
+        const pid_t server = awaitChild(main, HelperRole::Forkserver);
         QVERIFY2(server != 0, "no forkserver in the run's process group");
         // Every worker was forked by the server and is printing: the server dies under them.
         QVERIFY2(QTest::qWaitFor(
@@ -234,7 +241,7 @@ private Q_SLOTS:
                                                    "--record", trace, "--json", "--timeout", "60"});
         QVERIFY(host.waitForStarted(10000));
         const pid_t main = awaitChild(static_cast<pid_t>(host.processId()));
-        const pid_t server = awaitChild(main, "manager");
+        const pid_t server = awaitChild(main, HelperRole::ManagerServer);
         QVERIFY2(server != 0, "no manager server in the run's process group");
         QVERIFY2(awaitEvents(trace, 500), "the proxy calls did not get going");
         QCOMPARE(::kill(server, SIGKILL), 0);

@@ -1,11 +1,11 @@
 #include "leak_check.h"
 
 #include "process/fd_io.h"
+#include "process/proc_stat.h"
+#include "session/process_sweeper.h"
 
 #include <filesystem>
-#include <fstream>
 #include <poll.h>
-#include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,25 +19,10 @@ void becomeSubreaper() {
 std::set<pid_t> childPids() {
     std::set<pid_t> result;
     const pid_t me = ::getpid();
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename();
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        std::ifstream stat(entry.path() / "stat");
-        std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-        // The command name may hold spaces and parentheses: fields start after the last ')'.
-        auto close = content.rfind(')');
-        if (close == std::string::npos) {
-            continue;
-        }
-        std::istringstream fields(content.substr(close + 2));
-        char state = 0;
-        pid_t ppid = 0;
-        fields >> state >> ppid;
-        if (ppid == me) {
-            result.insert(static_cast<pid_t>(std::stol(name)));
+    for (const pid_t pid : ProcessSweeper::processes()) {
+        // ProcStat reads with read(): a process that ends meanwhile is simply not there.
+        if (const auto stat = ProcStat::read(pid); stat && stat->ppid == me) {
+            result.insert(pid);
         }
     }
     return result;

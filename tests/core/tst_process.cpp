@@ -6,6 +6,7 @@
 #include "process/proc_stat.h"
 #include "process/runtime.h"
 #include "process_test_support.h"
+#include "session/process_sweeper.h"
 #include "test_main.h"
 
 #include <poll.h>
@@ -339,6 +340,25 @@ private Q_SLOTS:
         int status = 0;
         QCOMPARE(::waitpid(child, &status, WNOHANG), child); // still ours to reap: nobody else did
         QVERIFY(!forkscope::ProcStat::read(child).has_value());
+    }
+
+    // Teardown asks the helpers that clean up after themselves to end (SIGTERM) and kills the
+    // rest: a process the forkserver forked carries the server's argv, yet is not the server.
+    void sweeperTellsTheForkserverFromItsChildren() {
+        TestPipe ready;
+        TestPipe gate;
+        Process p = getContext(StartMethod::Forkserver)
+                        .process(&readyThenWait, {ready.writeHandle(), gate.readHandle()});
+        p.start();
+        QVERIFY(receiveByteOrFail(ready.read.get()));
+        const auto child = forkscope::ProcStat::read(*p.pid());
+        QVERIFY(child.has_value());
+        QCOMPARE(ProcessSweeper::helperRole(*p.pid()), HelperRole::Unknown);
+        QCOMPARE(ProcessSweeper::helperRole(child->ppid), HelperRole::Forkserver);
+        QCOMPARE(ProcessSweeper::helperRole(::getpid()), HelperRole::Unknown);
+        sendByte(gate.write.get());
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
     }
 
     void startMethodDefaultIsSetOnce() {

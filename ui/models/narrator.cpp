@@ -157,10 +157,8 @@ QString Narrator::describe(const Event& e) const {
     case EventType::EventsDropped:
         return QStringLiteral("%1 events of %2 were lost (its ring was full)").arg(e.arg).arg(who);
     case EventType::HelperEnded: {
-        const QString role = e.aux == std::uint32_t(HelperRole::Forkserver) ? QStringLiteral("forkserver")
-                             : e.aux == std::uint32_t(HelperRole::ManagerServer)
-                                 ? QStringLiteral("manager's server")
-                                 : QStringLiteral("resource tracker");
+        const std::string_view word = helperRoleWord(static_cast<HelperRole>(e.aux));
+        const QString role = QString::fromLatin1(word.data(), static_cast<qsizetype>(word.size()));
         const QString how = e.signedArg() < 0 ? QStringLiteral("killed by signal %1").arg(-e.signedArg())
                                               : QStringLiteral("ended with code %1").arg(e.signedArg());
         return QStringLiteral(
