@@ -2,8 +2,8 @@
 # The README's two quick-start commands:
 #   bash packaging/devenv.sh run    install what is missing, build, start the app
 #   bash packaging/devenv.sh test   install what is missing, build, run the whole test suite
-#                                   (CI runs this); `test asan` or `test tsan` runs it under a
-#                                   sanitizer instead
+#                                   under ASan+UBSan (CI runs this); `test dev` runs it on the
+#                                   plain debug build (faster), `test tsan` under ThreadSanitizer
 # Idempotent: packages already installed are not touched, an existing build is reused.
 set -euo pipefail
 
@@ -53,7 +53,7 @@ if [[ $mode == run ]]; then
   # The desktop app (it finds forkscope-cli, its session host, next to itself).
   exec "$top/build/release/app/gui/forkscope" "$@"
 else
-  preset=${1:-dev}
+  preset=${1:-asan}
   case "$preset" in
   dev | asan | tsan) ;;
   *)
