@@ -57,6 +57,21 @@ bool showAtFullHd(MainWindow& w) {
     return QTest::qWaitForWindowExposed(&w);
 }
 
+/// Every entry of every legend in the plot (the header rows have legends of their own) names a
+/// graph the plot still has. Compares pointers only: a stale entry's graph is never touched.
+bool legendsNameOnlyLiveGraphs(QCustomPlot* plot) {
+    for (QCPLayoutElement* element : plot->plotLayout()->elements(true)) {
+        auto* legend = qobject_cast<QCPLegend*>(element);
+        for (int i = 0; legend != nullptr && i < legend->itemCount(); ++i) {
+            auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i));
+            if (item != nullptr && !plot->hasPlottable(item->plottable())) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 class TstUiPlayback : public QObject {
@@ -262,9 +277,16 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
         w.plots()->refresh();
         QVERIFY(!w.plots()->poolPlotShown());
+        QVERIFY(legendsNameOnlyLiveGraphs(w.plots()->plot()));
         w.openTrace(path);
+        w.plots()->refresh(); // before the new trace's first events: the old graphs go
+        QCOMPARE(w.plots()->plot()->graphCount(), 0);
+        QVERIFY(legendsNameOnlyLiveGraphs(w.plots()->plot()));
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()) && w.session().data().events().size() == 5000, 10000);
         w.plots()->refresh();
+        // The first trace's graphs are gone, and so are their legend entries (an entry left
+        // behind points at a deleted graph and crashes the next layout).
+        QVERIFY(legendsNameOnlyLiveGraphs(w.plots()->plot()));
         QVERIFY(w.plots()->poolPlotShown());
         QCPAxisRect* rect = w.plots()->poolRect();
         QVERIFY(rect->rect().height() > 40); // laid out, and tall enough to read
@@ -294,6 +316,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(loaded(w.session()), 5000);
         w.plots()->refresh();
         QVERIFY(!w.plots()->poolPlotShown());
+        QVERIFY(legendsNameOnlyLiveGraphs(w.plots()->plot()));
     }
 
     // Zoomed out over a long run, a zombie that lasted a microsecond falls inside one pixel

@@ -487,7 +487,13 @@ void PlotsView::refresh() {
         // Graph removal happens on a new trace only, so a live run keeps its graphs.
         if (session_.data().isEmpty()) {
             for (int i = plot_->graphCount() - 1; i >= 0; --i) {
-                plot_->removeGraph(i);
+                // QCustomPlot takes a removed graph out of its own legend only: the item in a
+                // header's legend would keep pointing at the deleted graph.
+                QCPGraph* graph = plot_->graph(i);
+                for (const auto& [rect, legend] : legends_) {
+                    graph->removeFromLegend(legend);
+                }
+                plot_->removeGraph(graph);
             }
         }
         rebuildSeries();
