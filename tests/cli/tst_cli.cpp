@@ -1,5 +1,6 @@
 // forkscope-cli as users' scripts meet it: exit codes, one-line errors, JSON shapes.
 #include "cli_runner.h"
+#include "process_test_support.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -51,6 +52,7 @@ private Q_SLOTS:
     }
 
     void benchJsonHasFiguresWithLimits() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN(); // its children run queues and pools
         Result r = runCli({"bench", "--json", "--repetitions", "1", "--scale", "0.05"}, 120000);
         QCOMPARE(r.exitCode, 0);
         QJsonParseError error{};

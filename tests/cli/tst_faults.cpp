@@ -6,6 +6,7 @@
 #include "cli_runner.h"
 #include "engine_test.h"
 #include "process/proc_stat.h"
+#include "process_test_support.h"
 #include "session/process_sweeper.h"
 #include "test_main.h"
 #include "trace/trace_reader.h"
@@ -132,6 +133,7 @@ class TestFaults : public test::EngineTest {
 
 private Q_SLOTS:
     void killingTheSessionHostEndsTheWholeRun() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QTemporaryDir dir;
         const QString trace = dir.filePath("host-killed.fstrace");
         QProcess host;
@@ -174,6 +176,7 @@ private Q_SLOTS:
     }
 
     void aKilledWorkerIsReportedAndTheRunEnds() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QTemporaryDir dir;
         const QString trace = dir.filePath("worker-killed.fstrace");
         QProcess host;
@@ -192,6 +195,7 @@ private Q_SLOTS:
     }
 
     void aKilledForkserverIsReportedAndTheRunEnds() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QTemporaryDir dir;
         const QString trace = dir.filePath("forkserver-killed.fstrace");
         const auto before = ProcessSweeper::footprint();
@@ -233,6 +237,7 @@ private Q_SLOTS:
     }
 
     void aKilledManagerServerIsReportedAndTheRunEnds() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QTemporaryDir dir;
         const QString trace = dir.filePath("manager-killed.fstrace");
         const auto before = ProcessSweeper::footprint();

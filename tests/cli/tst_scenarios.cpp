@@ -5,6 +5,7 @@
 // is a subreaper, so an orphan of the run would come back here and be caught.
 #include "cli_runner.h"
 #include "engine_test.h"
+#include "process_test_support.h"
 #include "test_main.h"
 
 #include <QJsonArray>
@@ -125,6 +126,7 @@ private Q_SLOTS:
         }
     }
     void runMatrix() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QFETCH(QString, id);
         QFETCH(QString, variant);
         QFETCH(QString, method);
@@ -164,6 +166,7 @@ private Q_SLOTS:
     }
 
     void recordAndReplayAgree() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         QTemporaryDir dir;
         const QString trace = dir.filePath("run.fstrace");
         const auto run = runCli({"run", "fork-with-threads", "--json", "--record", trace});

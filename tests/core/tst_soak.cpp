@@ -2,6 +2,7 @@
 // one session-host process. Whatever a run leaks in the host (fds, /dev/shm entries, child
 // processes, memory) accumulates here, so a leak of one fd per run cannot hide.
 #include "engine_test.h"
+#include "process_test_support.h"
 #include "scenario/scenario_library.h"
 #include "session/run_session.h"
 #include "test_main.h"
@@ -42,6 +43,7 @@ class TestSoak : public test::EngineTest {
 
 private Q_SLOTS:
     void everyScenarioTwentyTimes() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         const int repeats = qEnvironmentVariableIsSet("FORKSCOPE_SOAK_REPEATS")
                                 ? qEnvironmentVariableIntValue("FORKSCOPE_SOAK_REPEATS")
                                 : 20;

@@ -6,6 +6,7 @@
 #include "events/monitor.h"
 #include "ipc/queue.h"
 #include "process/context.h"
+#include "process_test_support.h"
 #include "sync/lock.h"
 #include "test_main.h"
 #include "trace/trace_reader.h"
@@ -405,6 +406,7 @@ private Q_SLOTS:
     }
 
     void recordedRunExportsValidJson() {
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN();
         const std::string file = dir_.filePath("recorded.fstrace").toStdString();
         pid_t childPid = 0;
         {
