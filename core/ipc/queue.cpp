@@ -5,6 +5,7 @@
 #include "pipe.h"
 #include "process/runtime.h"
 #include "sync/futex.h"
+#include "sync/thread_identity.h"
 
 #include <algorithm>
 #include <climits>
@@ -28,7 +29,7 @@ constexpr std::size_t kPipeBuf = 4096;
 /// feeder drains. A forked child starts with a fresh one (the parent's thread does not exist
 /// there), exactly like Python's Queue._after_fork().
 struct Queue::Local {
-    pid_t pid = ::getpid();
+    pid_t pid = ThreadIdentity::pid();
     std::mutex mutex;
     std::condition_variable notEmpty;
     std::vector<std::vector<std::uint8_t>> buffer;
@@ -86,7 +87,7 @@ Queue::Shared* Queue::sharedOrThrow() const {
 
 Queue::Local& Queue::local() const {
     Shared* shared = sharedOrThrow();
-    if (!shared->local || shared->local->pid != ::getpid()) {
+    if (!shared->local || shared->local->pid != ThreadIdentity::pid()) {
         if (shared->local) {
             // Inherited through fork: its thread object names a thread of the parent, and its
             // mutex may have been held at fork time. Never touch or destroy it here.
@@ -233,7 +234,7 @@ QueueSnapshot Queue::snapshot() const {
     const Shared* shared = sharedOrThrow();
     QueueSnapshot s;
     s.items = qsize();
-    if (shared->local && shared->local->pid == ::getpid()) {
+    if (shared->local && shared->local->pid == ThreadIdentity::pid()) {
         s.bufferedHere = shared->local->buffered.load();
     }
     const Connection& end = shared->writer.closed() ? shared->reader : shared->writer;
@@ -241,7 +242,8 @@ QueueSnapshot Queue::snapshot() const {
         s.pipeBytesUnread = end.bytesUnread();
         s.pipeCapacity = end.capacity();
     }
-    const bool writing = shared->local && shared->local->pid == ::getpid() && shared->local->writing.load();
+    const bool writing =
+        shared->local && shared->local->pid == ThreadIdentity::pid() && shared->local->writing.load();
     s.feederBlocked = writing && s.pipeCapacity > 0 && s.pipeBytesUnread + kPipeBuf > s.pipeCapacity;
     return s;
 }
