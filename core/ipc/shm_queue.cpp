@@ -2,31 +2,19 @@
 
 #include "events/wait_trace.h"
 #include "process/errors.h"
+#include "sync/asymmetric_fence.h"
+#include "sync/thread_identity.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstring>
-#include <mutex>
-#include <pthread.h>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 namespace forkscope {
 
 namespace {
-
-/// The store-then-load barrier of the one-to-one wake-up protocol (a publisher's new index
-/// against a sleeper's announcement). ThreadSanitizer does not model fences and GCC refuses them
-/// under -fsanitize=thread with -Werror; the fence only orders atomics here (the payload is
-/// ordered by the indexes' release/acquire, which TSan does see), so the warning is silenced.
-inline void fullFence() {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wtsan"
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-#pragma GCC diagnostic pop
-}
 
 /// An empty item's span may have a null data(), which memcpy must not get even for 0 bytes.
 void copyItem(void* to, std::span<const std::uint8_t> item) {
@@ -75,25 +63,20 @@ ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view 
     }
     const std::size_t slots = std::bit_ceil(capacity);
     const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
-    // ManyToMany: each slot carries its sequence number and size before the payload. OneToOne:
-    // the sizes sit in an array of their own, so a slot is just its payload and a 64-byte item
-    // takes one cache line, not two.
-    const bool oneToOne = mode == Mode::OneToOne;
-    const std::size_t stride =
-        ((oneToOne ? 0 : sizeof(Slot)) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
-    const std::size_t sizesBytes =
-        oneToOne ? (slots * sizeof(std::uint32_t) + kCacheLine - 1) / kCacheLine * kCacheLine : 0;
-    region_ = SharedRegion::create(headerSize + sizesBytes + slots * stride, "forkscope-shm-queue");
+    // Each slot carries its size (and, ManyToMany, its sequence number) before the payload, so
+    // the consumer reads lines the producer wrote once per lap. Sizes packed in an array of
+    // their own would put 16 items' sizes on one line, written by the producer while the
+    // consumer reads it: that line would cross between the cores on every item.
+    const std::size_t stride = (sizeof(Slot) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
+    region_ = SharedRegion::create(headerSize + slots * stride, "forkscope-shm-queue");
     header_ = new (region_.data()) Header;
     header_->capacity = static_cast<std::uint32_t>(slots);
     header_->slotSize = static_cast<std::uint32_t>(slotSize);
     header_->stride = static_cast<std::uint32_t>(stride);
     header_->mode = mode;
-    header_->slotsAt = static_cast<std::uint32_t>(headerSize + sizesBytes);
-    if (!oneToOne) {
-        for (std::uint64_t i = 0; i < slots; ++i) {
-            new (&slot(i)) Slot{{i}, 0, 0};
-        }
+    header_->slotsAt = static_cast<std::uint32_t>(headerSize);
+    for (std::uint64_t i = 0; i < slots; ++i) {
+        new (&slot(i)) Slot{{i}, 0, 0}; // OneToOne does not use the sequence
     }
     header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
 }
@@ -128,11 +111,19 @@ std::uint8_t* ShmQueue::slotBytes(std::uint64_t position) const {
     return base + (position & (header_->capacity - 1)) * header_->stride;
 }
 
-std::uint32_t& ShmQueue::oneToOneSize(std::uint64_t position) const {
-    const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
-    auto* sizes = reinterpret_cast<std::uint32_t*>(static_cast<std::uint8_t*>(region_.data()) + headerSize);
-    return sizes[position & (header_->capacity - 1)];
+namespace {
+/// Wakes a side that announced it sleeps, after this side published (its index or a slot's
+/// sequence). The fence pairs with the sleeper's heavy half (its announcement in `waiting`,
+/// then its re-check of what we published): either it sees our publication or we see it
+/// waiting. The light half is a compiler barrier, so a put costs no locked instruction.
+void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::uint32_t>& signal) {
+    AsymmetricFence::light();
+    if (waiting.load(std::memory_order_relaxed) > 0) {
+        signal.fetch_add(1, std::memory_order_release);
+        futexWake(signal, 1);
+    }
 }
+} // namespace
 
 bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     if (item.size() > header_->slotSize) {
@@ -166,12 +157,7 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
     target->sequence.store(position + 1, std::memory_order_release);
-    // A read-modify-write, not a load: it is ordered with the waiter's increment of the same
-    // counter, so either the waiter sees our item or we see the waiter (no lost wake-up).
-    if (header_->consumersWaiting.fetch_add(0, std::memory_order_seq_cst) > 0) {
-        header_->itemSignal.fetch_add(1, std::memory_order_release);
-        futexWake(header_->itemSignal, 1);
-    }
+    wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
@@ -199,30 +185,13 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     item.assign(source->payload(), source->payload() + source->size);
     trace::emit(EventType::QueueGet, header_->traceId, item.size());
     source->sequence.store(position + header_->capacity, std::memory_order_release);
-    if (header_->producersWaiting.fetch_add(0, std::memory_order_seq_cst) > 0) {
-        header_->roomSignal.fetch_add(1, std::memory_order_release);
-        futexWake(header_->roomSignal, 1);
-    }
+    wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
 }
 
-namespace {
-/// The calling thread's id, asked once per thread (a fork child's only thread asks again).
-thread_local std::int32_t t_tid = 0;
-std::once_flag g_tidAtforkOnce;
-
-std::int32_t currentTid() noexcept {
-    if (t_tid == 0) {
-        std::call_once(g_tidAtforkOnce, [] { ::pthread_atfork(nullptr, nullptr, [] { t_tid = 0; }); });
-        t_tid = static_cast<std::int32_t>(::gettid());
-    }
-    return t_tid;
-}
-} // namespace
-
 void ShmQueue::claimRole(bool producer) {
     std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
-    const std::int32_t me = currentTid();
+    const std::int32_t me = ThreadIdentity::tid();
     std::int32_t expected = 0;
     if (!owner.compare_exchange_strong(expected, me, std::memory_order_acq_rel) && expected != me) {
         throw ProcessError(std::string("ShmQueue(OneToOne) already has its ") +
@@ -233,25 +202,10 @@ void ShmQueue::claimRole(bool producer) {
     (producer ? producerClaimed_ : consumerClaimed_) = true;
 }
 
-namespace {
-/// One-to-one mode: publishes this side's new index, then wakes the other side if it announced
-/// that it sleeps. The fence orders the store with the sleeper's announcement (its seq_cst
-/// increment, then its re-check of our index): either it sees the new index or we see it waiting.
-void publishThenWake(std::atomic<std::uint64_t>& index, std::uint64_t value,
-                     const std::atomic<std::uint32_t>& waiting, std::atomic<std::uint32_t>& signal) {
-    index.store(value, std::memory_order_release);
-    fullFence();
-    if (waiting.load(std::memory_order_relaxed) > 0) {
-        signal.fetch_add(1, std::memory_order_release);
-        futexWake(signal, 1);
-    }
-}
-} // namespace
-
 bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
     // The role is checked on every put (one load of a line this side owns): a handle copied
     // into another thread of the same process would otherwise pass as the producer.
-    if (!producerClaimed_ || header_->producerTid.load(std::memory_order_relaxed) != currentTid()) {
+    if (!producerClaimed_ || header_->producerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
         claimRole(true);
     }
     const std::uint64_t head = header_->enqueuePosition.load(std::memory_order_relaxed);
@@ -261,16 +215,18 @@ bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
             return false; // full
         }
     }
-    oneToOneSize(head) = static_cast<std::uint32_t>(item.size());
-    copyItem(slotBytes(head), item);
+    Slot& target = slot(head);
+    target.size = static_cast<std::uint32_t>(item.size());
+    copyItem(target.payload(), item);
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
-    publishThenWake(header_->enqueuePosition, head + 1, header_->consumersWaiting, header_->itemSignal);
+    header_->enqueuePosition.store(head + 1, std::memory_order_release);
+    wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
 bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
-    if (!consumerClaimed_ || header_->consumerTid.load(std::memory_order_relaxed) != currentTid()) {
+    if (!consumerClaimed_ || header_->consumerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
         claimRole(false);
     }
     const std::uint64_t tail = header_->dequeuePosition.load(std::memory_order_relaxed);
@@ -280,19 +236,24 @@ bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
             return false; // empty
         }
     }
-    const std::uint8_t* payload = slotBytes(tail);
-    item.assign(payload, payload + oneToOneSize(tail));
+    Slot& source = slot(tail);
+    item.assign(source.payload(), source.payload() + source.size);
     trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    publishThenWake(header_->dequeuePosition, tail + 1, header_->producersWaiting, header_->roomSignal);
+    header_->dequeuePosition.store(tail + 1, std::memory_order_release);
+    wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
 }
 
 namespace {
-/// How often to retry before sleeping: the other side is usually a few hundred nanoseconds
-/// away on another core, and a futex sleep plus wake-up costs microseconds. First a short spin
-/// on the CPU; then a few rounds of sched_yield, which lets the other side run when both share
-/// a CPU (a loaded machine) instead of burning the time slice it needs.
-constexpr int kSpins = 512;
+/// How long to retry before sleeping: the other side is usually a few hundred nanoseconds
+/// away on another core, and a futex sleep plus wake-up costs microseconds. First a spin on the
+/// CPU with growing pauses between attempts (each attempt reads a line the other side writes:
+/// retrying at full speed would take that line away from it on every item, and waiting a little
+/// longer lets it publish several items per look); then a few rounds of sched_yield, which lets
+/// the other side run when both share a CPU (a loaded machine) instead of burning the time
+/// slice it needs.
+constexpr int kSpinPauses = 2048; ///< pause instructions in all, before yielding
+constexpr int kLongestPauseRun = 64;
 constexpr int kYields = 32;
 
 inline void cpuRelax() noexcept {
@@ -306,11 +267,14 @@ inline void cpuRelax() noexcept {
 template <class Attempt>
 bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atomic<std::uint32_t>& waiting,
                   const Deadline& deadline, bool block) {
-    for (int i = 0; i < kSpins && block; ++i) {
+    for (int run = 1, spent = 0; block && spent < kSpinPauses;
+         spent += run, run = std::min(run * 2, kLongestPauseRun)) {
         if (attempt()) {
             return true;
         }
-        cpuRelax();
+        for (int i = 0; i < run; ++i) {
+            cpuRelax();
+        }
     }
     for (int i = 0; i < kYields && block && !deadline.expired(); ++i) {
         if (attempt()) {
@@ -320,8 +284,8 @@ bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atom
     }
     for (;;) {
         waiting.fetch_add(1, std::memory_order_seq_cst);
-        // Pairs with the other side's fence between publishing and reading `waiting`.
-        fullFence();
+        // Pairs with the other side's light half between publishing and reading `waiting`.
+        AsymmetricFence::heavy();
         const std::uint32_t seen = signal.load(std::memory_order_acquire);
         const bool done = attempt();
         const bool timedOut = !done && (deadline.expired() || !futexWait(signal, seen, deadline));

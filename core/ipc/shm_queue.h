@@ -21,8 +21,10 @@ namespace forkscope {
 /// once, into its slot. Waiting for room or for an item sleeps on a futex and is only woken when
 /// somebody waits, so the uncontended path makes no system call at all. Items are at most
 /// slotSize bytes (after serialisation); there is no feeder thread, so nothing is lost or
-/// pending at exit. A waiting side spins briefly, then yields, before it sleeps. The capacity
-/// is rounded up to a power of two.
+/// pending at exit. A waiting side spins briefly, then yields, before it sleeps. The guard
+/// against a lost wake-up (a side publishes, then checks whether the other sleeps) is split by
+/// AsymmetricFence: a compiler barrier per put or get, a membarrier(2) per sleep, so the hot
+/// path has no locked instruction either. The capacity is rounded up to a power of two.
 ///
 /// Mode::OneToOne is the fast path for one producer and one consumer: no claim, no per-slot
 /// sequence number. Each side owns one index (its own cache line) and keeps a private copy of
@@ -82,8 +84,6 @@ private:
     void bind();
     Slot& slot(std::uint64_t position) const;
     [[nodiscard]] std::uint8_t* slotBytes(std::uint64_t position) const;
-    /// OneToOne: the size of the item in `position`'s slot.
-    [[nodiscard]] std::uint32_t& oneToOneSize(std::uint64_t position) const;
     bool tryPutOneToOne(std::span<const std::uint8_t> item);
     bool tryGetOneToOne(std::vector<std::uint8_t>& item);
     /// OneToOne: makes the calling thread the producer (or consumer), or throws if another is.

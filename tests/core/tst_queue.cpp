@@ -83,6 +83,28 @@ void shmSecondProducer(TaskArgs& args) {
 }
 FORKSCOPE_TASK(shmSecondProducer);
 
+/// Keeps the CPU busy for `micros` microseconds: long enough that the other side of a ShmQueue
+/// stops spinning and sleeps on its futex (a sleep here would only let it yield longer).
+void busyFor(int micros) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+}
+
+/// Echoes `rounds` ints from one ShmQueue to the other, pausing a different time before each
+/// reply so that the parent waits through every path: spin, yield and futex sleep.
+void shmEcho(TaskArgs& args) {
+    ShmQueue in = args.get<ShmQueue>(0);
+    ShmQueue out = args.get<ShmQueue>(1);
+    const int rounds = args.get<int>(2);
+    for (int i = 0; i < rounds; ++i) {
+        const int value = in.get<int>(true, 10.0);
+        busyFor((i * 37) % 400);
+        out.put(value + 1, true, 10.0);
+    }
+}
+FORKSCOPE_TASK(shmEcho);
+
 template <class Predicate> bool eventually(Predicate predicate, double seconds = 10.0) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -282,6 +304,37 @@ private Q_SLOTS:
         QCOMPARE(p.exitCode(), std::optional<int>(0));
         QVERIFY(q.empty());
         QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
+    }
+
+    void shmQueueSleepersAreWoken_data() {
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<int>("mode");
+        for (const char* method : {"fork", "spawn", "forkserver"}) {
+            QTest::addRow("%s/one-to-one", method)
+                << QString::fromLatin1(method) << int(ShmQueue::Mode::OneToOne);
+            QTest::addRow("%s/many-to-many", method)
+                << QString::fromLatin1(method) << int(ShmQueue::Mode::ManyToMany);
+        }
+    }
+    void shmQueueSleepersAreWoken() {
+        // A wake-up lost between a put and a side going to sleep would show as a get that
+        // times out here: each round trip waits up to 0.4 ms on either side, longer than the
+        // spin, so both sides sleep on their futex again and again (the asymmetric fence's
+        // heavy half against the publisher's compiler barrier).
+        QFETCH(int, mode);
+        const auto queueMode = static_cast<ShmQueue::Mode>(mode);
+        ShmQueue there(4, 32, "there", queueMode);
+        ShmQueue back(4, 32, "back", queueMode);
+        constexpr int kRounds = 600;
+        Process echo = rowContext().process(&shmEcho, {there, back, kRounds});
+        echo.start();
+        for (int i = 0; i < kRounds; ++i) {
+            there.put(i, true, 10.0);
+            QCOMPARE(back.get<int>(true, 10.0), i + 1);
+            busyFor((i * 53) % 400);
+        }
+        echo.join(10.0);
+        QCOMPARE(echo.exitCode(), std::optional<int>(0));
     }
 
     void shmQueueOneToOneRefusesASecondProducer() {
