@@ -103,7 +103,6 @@ TransferRegistry& transferRegistry() {
 thread_local bool t_sigpipeBlocked = false;
 
 constexpr std::size_t kSmallFrame = 4096; ///< up to this, header and payload go in one copy
-constexpr std::size_t kChecksumPiece = 256 * 1024;
 
 } // namespace
 
@@ -336,61 +335,89 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
         s.readable = false;
     };
 
-    // Reads exactly `size` bytes at `frameOffset` of a frame of `frameSize` bytes (0: not known
-    // yet). Returns false on EOF before the first byte of the frame.
-    auto readFully = [&](std::uint8_t* data, std::size_t size, std::uint64_t frameOffset,
-                         std::uint64_t frameSize) -> bool {
-        auto progress = [&](std::size_t done) {
-            return std::to_string(frameOffset + done) + " of " +
-                   (frameSize > 0 ? std::to_string(frameSize)
-                                  : std::string("at least ") + std::to_string(FrameCodec::kHeaderSize)) +
-                   " bytes";
-        };
-        std::size_t done = 0;
-        while (done < size) {
-            if (deadline) {
-                pollfd pfd{fd, POLLIN, 0};
-                const int rc = ::poll(&pfd, 1, remainingMs(deadline));
-                if (rc < 0) {
-                    if (errno == EINTR) {
-                        continue;
-                    }
-                    throw OsError(where() + ": poll", errno);
-                }
-                if (rc == 0) {
-                    if (frameOffset + done == 0) {
-                        throw TimeoutError(where() + ": no message arrived within " +
-                                           std::to_string(*timeout) + " s");
-                    }
-                    const std::string why =
-                        "timed out in the middle of a frame (after " + progress(done) + ")";
-                    giveUp(why);
-                    throw TimeoutError(where() + ": " + why + "; the read side is no longer usable");
-                }
+    auto progress = [&](std::uint64_t frameOffset, std::uint64_t frameSize) {
+        return std::to_string(frameOffset) + " of " +
+               (frameSize > 0 ? std::to_string(frameSize)
+                              : std::string("at least ") + std::to_string(FrameCodec::kHeaderSize)) +
+               " bytes";
+    };
+
+    // Waits until the fd is readable or the deadline passes (then throws: the frame is lost if
+    // part of it was read already).
+    auto waitReadable = [&](std::uint64_t frameOffset, std::uint64_t frameSize) {
+        for (;;) {
+            pollfd pfd{fd, POLLIN, 0};
+            const int rc = ::poll(&pfd, 1, remainingMs(deadline));
+            if (rc > 0) {
+                return;
             }
-            const ssize_t n = ::read(fd, data + done, size - done);
+            if (rc < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw OsError(where() + ": poll", errno);
+            }
+            if (frameOffset == 0) {
+                throw TimeoutError(where() + ": no message arrived within " + std::to_string(*timeout) +
+                                   " s");
+            }
+            const std::string why =
+                "timed out in the middle of a frame (after " + progress(frameOffset, frameSize) + ")";
+            giveUp(why);
+            throw TimeoutError(where() + ": " + why + "; the read side is no longer usable");
+        }
+    };
+
+    // Reads what has arrived, at most `size` bytes, at `frameOffset` of a frame of `frameSize`
+    // bytes (0: not known yet). Returns at least one byte, or 0 on EOF before the frame's first
+    // byte. With a deadline a socket is first read with MSG_DONTWAIT, and polled only when it
+    // has nothing: a poll before every read would double the system calls of a large message.
+    // A pipe has no per-call non-blocking read (its file description is shared), so it is
+    // polled first.
+    auto readSome = [&](std::uint8_t* data, std::size_t size, std::uint64_t frameOffset,
+                        std::uint64_t frameSize) -> std::size_t {
+        for (;;) {
+            ssize_t n = 0;
+            if (deadline && s.socket) {
+                n = ::recv(fd, data, size, MSG_DONTWAIT);
+            } else {
+                if (deadline) {
+                    waitReadable(frameOffset, frameSize);
+                }
+                n = ::read(fd, data, size);
+            }
             if (n > 0) {
-                done += static_cast<std::size_t>(n);
-                continue;
+                return static_cast<std::size_t>(n);
             }
             if (n == 0) {
-                if (frameOffset + done == 0) {
-                    return false;
+                if (frameOffset == 0) {
+                    return 0;
                 }
-                const std::string why =
-                    "the peer closed its end in the middle of a message (after " + progress(done) + ")";
+                const std::string why = "the peer closed its end in the middle of a message (after " +
+                                        progress(frameOffset, frameSize) + ")";
                 giveUp(why);
                 throw EofError(where() + ": " + why);
             }
             if (errno == EINTR) {
                 continue;
             }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) { // someone made the fd non-blocking
-                pollfd pfd{fd, POLLIN, 0};
-                (void)::poll(&pfd, 1, remainingMs(deadline));
+            if (errno == EAGAIN || errno == EWOULDBLOCK) { // nothing yet, or a non-blocking fd
+                waitReadable(frameOffset, frameSize);
                 continue;
             }
             throw OsError(where(), errno);
+        }
+    };
+
+    // Reads exactly `size` bytes; false on EOF before the first byte of the frame.
+    auto readFully = [&](std::uint8_t* data, std::size_t size, std::uint64_t frameOffset,
+                         std::uint64_t frameSize) -> bool {
+        for (std::size_t done = 0; done < size;) {
+            const std::size_t n = readSome(data + done, size - done, frameOffset + done, frameSize);
+            if (n == 0) {
+                return false;
+            }
+            done += n;
         }
         return true;
     };
@@ -428,12 +455,14 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
         overflow.resize(length);
         payload = overflow;
     }
-    // Read and checksum piece by piece, so each piece is summed while it is still in the cache.
+    // Each read takes all that has arrived (a few hundred KiB at most: what the socket or pipe
+    // holds) and is summed at once, while it is still in the cache.
     PayloadChecksum checksum;
-    for (std::size_t at = 0; at < length; at += kChecksumPiece) {
-        const std::size_t piece = std::min(kChecksumPiece, length - at);
-        readFully(payload.data() + at, piece, FrameCodec::kHeaderSize + at, FrameCodec::kHeaderSize + length);
-        checksum.update(payload.subspan(at, piece));
+    for (std::size_t at = 0; at < length;) {
+        const std::size_t n = readSome(payload.data() + at, length - at, FrameCodec::kHeaderSize + at,
+                                       FrameCodec::kHeaderSize + length);
+        checksum.update(payload.subspan(at, n));
+        at += n;
     }
     try {
         s.codec.verifyChecksum(header, checksum.value(), length);

@@ -148,12 +148,12 @@ void shrinkBuffer(const Connection& writer) {
     }
 }
 
-template <class E, class F> bool throwsWith(F&& f, const char* word) {
+template <class E, class F> bool throwsWith(F&& f, const std::string& word) {
     try {
         f();
     } catch (const E& e) {
         if (std::string(e.what()).find(word) == std::string::npos) {
-            qWarning("message lacks '%s': %s", word, e.what());
+            qWarning("message lacks '%s': %s", word.c_str(), e.what());
             return false;
         }
         return true;
@@ -259,25 +259,36 @@ private Q_SLOTS:
     }
 
     void eofMidMessage() {
-        // A writer that dies in the middle of a frame: the reader learns it, never hangs.
-        auto [reader, writer] = makePipe(false);
-        const auto frame = FrameCodec().encode(pattern(1000, 1));
-        fdio::writeAll(writer.fileno(), frame.data(), 500, kWait, "half a frame");
-        writer.close();
-        QVERIFY(throwsWith<EofError>([&] { (void)reader.recvBytes(); }, "middle of a message"));
-        QVERIFY(!reader.readable());
+        // A writer that dies in the middle of a frame: the reader learns it, never hangs —
+        // waiting without a timeout, and with one (a socket is then read with MSG_DONTWAIT).
+        for (bool duplex : {true, false}) {
+            for (fdio::Timeout timeout : {fdio::Timeout{}, fdio::Timeout{kWait}}) {
+                auto [reader, writer] = makePipe(duplex);
+                const auto frame = FrameCodec().encode(pattern(1000, 1));
+                fdio::writeAll(writer.fileno(), frame.data(), 500, kWait, "half a frame");
+                writer.close();
+                QVERIFY(throwsWith<EofError>([&] { (void)reader.recvBytes(std::nullopt, timeout); },
+                                             "middle of a message"));
+                QVERIFY(!reader.readable());
+            }
+        }
     }
 
     void timeoutMidFrame() {
         // A timeout after part of a frame arrived leaves the stream out of step: said, and final.
-        auto [reader, writer] = makePipe(false);
-        const auto frame = FrameCodec().encode(pattern(1000, 1));
-        fdio::writeAll(writer.fileno(), frame.data(), 100, kWait, "part of a frame");
-        QVERIFY(throwsWith<TimeoutError>([&] { (void)reader.recvBytes(std::nullopt, 0.05); },
-                                         "middle of a frame"));
-        QVERIFY(!reader.readable());
-        QVERIFY(
-            throwsWith<FrameCorruptedError>([&] { (void)reader.recvBytes(std::nullopt, 0.0); }, "given up"));
+        // In the header (10 bytes) and in the payload (100 bytes), on a pipe and a socket.
+        for (bool duplex : {true, false}) {
+            for (std::size_t sent : {std::size_t{10}, std::size_t{100}}) {
+                auto [reader, writer] = makePipe(duplex);
+                const auto frame = FrameCodec().encode(pattern(1000, 1));
+                fdio::writeAll(writer.fileno(), frame.data(), sent, kWait, "part of a frame");
+                QVERIFY(throwsWith<TimeoutError>([&] { (void)reader.recvBytes(std::nullopt, 0.05); },
+                                                 "after " + std::to_string(sent) + " of"));
+                QVERIFY(!reader.readable());
+                QVERIFY(throwsWith<FrameCorruptedError>([&] { (void)reader.recvBytes(std::nullopt, 0.0); },
+                                                        "given up"));
+            }
+        }
     }
 
     void eofOnPeerExit_data() { addStartMethodRows(); }
