@@ -63,10 +63,10 @@ ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view 
     }
     const std::size_t slots = std::bit_ceil(capacity);
     const std::size_t headerSize = (sizeof(Header) + kCacheLine - 1) / kCacheLine * kCacheLine;
-    // Each slot carries its size (and, ManyToMany, its sequence number) before the payload, so
-    // the consumer reads lines the producer wrote once per lap. Sizes packed in an array of
-    // their own would put 16 items' sizes on one line, written by the producer while the
-    // consumer reads it: that line would cross between the cores on every item.
+    // Each slot carries its sequence number and its size before the payload, so a side reads
+    // only lines the other wrote once per lap. Sizes packed in an array of their own would put
+    // 16 items' sizes on one line, written by the producer while the consumer reads it: that
+    // line would cross between the cores on every item.
     const std::size_t stride = (sizeof(Slot) + slotSize + kCacheLine - 1) / kCacheLine * kCacheLine;
     region_ = SharedRegion::create(headerSize + slots * stride, "forkscope-shm-queue");
     header_ = new (region_.data()) Header;
@@ -76,7 +76,7 @@ ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view 
     header_->mode = mode;
     header_->slotsAt = static_cast<std::uint32_t>(headerSize);
     for (std::uint64_t i = 0; i < slots; ++i) {
-        new (&slot(i)) Slot{{i}, 0, 0}; // OneToOne does not use the sequence
+        new (&slot(i)) Slot{{i}, 0, 0};
     }
     header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
 }
@@ -94,15 +94,13 @@ void ShmQueue::bind() {
         region_.size() < header_->slotsAt + std::size_t{header_->capacity} * header_->stride) {
         throw SerializationError("the ShmQueue received has a header that does not match its region");
     }
-    // A handle that arrives in another process starts without a role and with no knowledge
-    // of the other side's index (zero is a valid lower bound).
-    knownTail_ = 0;
-    knownHead_ = 0;
+    // A handle that arrives in another process starts without a role.
     producerClaimed_ = false;
     consumerClaimed_ = false;
 }
 
 ShmQueue::Slot& ShmQueue::slot(std::uint64_t position) const {
+    static_assert(sizeof(Slot) == 16, "a slot's header is its sequence and its size, then the payload");
     return *reinterpret_cast<Slot*>(slotBytes(position));
 }
 
@@ -189,7 +187,7 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     return true;
 }
 
-void ShmQueue::claimRole(bool producer) {
+[[gnu::cold]] void ShmQueue::claimRole(bool producer) {
     std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
     const std::int32_t me = ThreadIdentity::tid();
     std::int32_t expected = 0;
@@ -202,44 +200,42 @@ void ShmQueue::claimRole(bool producer) {
     (producer ? producerClaimed_ : consumerClaimed_) = true;
 }
 
-bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
+[[gnu::always_inline]] inline bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
     // The role is checked on every put (one load of a line this side owns): a handle copied
     // into another thread of the same process would otherwise pass as the producer.
     if (!producerClaimed_ || header_->producerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
         claimRole(true);
     }
+    // Only this side reads or writes its index: the other side learns of the item from the
+    // slot's sequence, on the line it reads anyway, so no index line crosses between the cores.
     const std::uint64_t head = header_->enqueuePosition.load(std::memory_order_relaxed);
-    if (head - knownTail_ >= header_->capacity) {
-        knownTail_ = header_->dequeuePosition.load(std::memory_order_acquire);
-        if (head - knownTail_ >= header_->capacity) {
-            return false; // full
-        }
-    }
     Slot& target = slot(head);
+    if (target.sequence.load(std::memory_order_acquire) != head) {
+        return false; // full: the consumer has not emptied this slot yet
+    }
     target.size = static_cast<std::uint32_t>(item.size());
     copyItem(target.payload(), item);
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
-    header_->enqueuePosition.store(head + 1, std::memory_order_release);
+    target.sequence.store(head + 1, std::memory_order_release);
+    header_->enqueuePosition.store(head + 1, std::memory_order_relaxed);
     wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
-bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
+[[gnu::always_inline]] inline bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
     if (!consumerClaimed_ || header_->consumerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
         claimRole(false);
     }
     const std::uint64_t tail = header_->dequeuePosition.load(std::memory_order_relaxed);
-    if (tail == knownHead_) {
-        knownHead_ = header_->enqueuePosition.load(std::memory_order_acquire);
-        if (tail == knownHead_) {
-            return false; // empty
-        }
-    }
     Slot& source = slot(tail);
+    if (source.sequence.load(std::memory_order_acquire) != tail + 1) {
+        return false; // empty
+    }
     item.assign(source.payload(), source.payload() + source.size);
     trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    header_->dequeuePosition.store(tail + 1, std::memory_order_release);
+    source.sequence.store(tail + header_->capacity, std::memory_order_release);
+    header_->dequeuePosition.store(tail + 1, std::memory_order_relaxed);
     wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
 }
@@ -300,10 +296,7 @@ bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atom
 }
 } // namespace
 
-void ShmQueue::putBytes(std::span<const std::uint8_t> item, bool block, Timeout timeout) {
-    if (tryPut(item)) {
-        return;
-    }
+void ShmQueue::putWaiting(std::span<const std::uint8_t> item, bool block, Timeout timeout) {
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
     WaitTrace wait;
     if (block) {
@@ -322,10 +315,7 @@ std::vector<std::uint8_t> ShmQueue::getBytes(bool block, Timeout timeout) {
     return item;
 }
 
-void ShmQueue::getBytesInto(std::vector<std::uint8_t>& item, bool block, Timeout timeout) {
-    if (tryGet(item)) {
-        return;
-    }
+void ShmQueue::getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout) {
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
     WaitTrace wait;
     if (block) {

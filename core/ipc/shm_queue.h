@@ -26,13 +26,14 @@ namespace forkscope {
 /// AsymmetricFence: a compiler barrier per put or get, a membarrier(2) per sleep, so the hot
 /// path has no locked instruction either. The capacity is rounded up to a power of two.
 ///
-/// Mode::OneToOne is the fast path for one producer and one consumer: no claim, no per-slot
-/// sequence number. Each side owns one index (its own cache line) and keeps a private copy of
-/// the other's, re-read only when the ring looks full (producer) or empty (consumer), so the
-/// two sides touch each other's line once per lap rather than once per item. The first thread
-/// to put becomes the producer and the first to get the consumer, for the queue's lifetime
-/// (across processes); another thread that tries is refused with a ProcessError, before it
-/// touches the ring.
+/// Mode::OneToOne is the fast path for one producer and one consumer: the same slots and
+/// sequence numbers, but no compare-and-swap — each side alone moves its index, which the other
+/// side never reads on the hot path (it learns of an item, or of a free slot, from the slot's
+/// sequence, on the line it reads anyway). An earlier design kept the sizes apart and had each
+/// side read the other's index: a line crossed between the cores on every item, and the ring
+/// ran at a third of the speed. The first thread to put becomes the producer and the first to
+/// get the consumer, for the queue's lifetime (across processes); another thread that tries is
+/// refused with a ProcessError, before it touches the ring.
 class ShmQueue {
 public:
     enum class Mode : std::uint32_t {
@@ -52,13 +53,27 @@ public:
         return tagged::decode<T>(getBytes(block, timeout), "ShmQueue get<" + typeName<T>() + ">");
     }
 
+    // The first attempt is inline and the wait is not: built in the caller's frame, the
+    // std::optional timeout is stored a byte at a time and read back whole at once (GCC 12),
+    // a load that cannot be forwarded from the store and so waits until the store reaches the
+    // cache — behind the ring's own stores, which wait for the other side's core. That stall
+    // was a third of a put across processes. Now the timeout is only built for a wait.
+
     /// Throws QueueFullError when no slot frees up in time, ProcessError when the item is
     /// larger than a slot.
-    void putBytes(std::span<const std::uint8_t> item, bool block = true, Timeout timeout = std::nullopt);
+    void putBytes(std::span<const std::uint8_t> item, bool block = true, Timeout timeout = std::nullopt) {
+        if (!tryPut(item)) {
+            putWaiting(item, block, timeout);
+        }
+    }
     /// Throws QueueEmptyError when nothing arrives in time.
     [[nodiscard]] std::vector<std::uint8_t> getBytes(bool block = true, Timeout timeout = std::nullopt);
     /// The same, reusing the caller's buffer (no allocation per item in a hot loop).
-    void getBytesInto(std::vector<std::uint8_t>& item, bool block = true, Timeout timeout = std::nullopt);
+    void getBytesInto(std::vector<std::uint8_t>& item, bool block = true, Timeout timeout = std::nullopt) {
+        if (!tryGet(item)) {
+            getWaiting(item, block, timeout);
+        }
+    }
     /// Non-blocking forms for hot loops: false instead of an exception.
     bool tryPut(std::span<const std::uint8_t> item);
     bool tryGet(std::vector<std::uint8_t>& item);
@@ -82,6 +97,10 @@ private:
     struct Header;
     struct Slot;
     void bind();
+    /// putBytes/getBytesInto after a first attempt failed: spin, yield, then sleep until the
+    /// deadline.
+    void putWaiting(std::span<const std::uint8_t> item, bool block, Timeout timeout);
+    void getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout);
     Slot& slot(std::uint64_t position) const;
     [[nodiscard]] std::uint8_t* slotBytes(std::uint64_t position) const;
     bool tryPutOneToOne(std::span<const std::uint8_t> item);
@@ -91,12 +110,8 @@ private:
 
     SharedRegion region_;
     Header* header_ = nullptr;
-    // OneToOne, this handle's private copies of the other side's index: lower bounds, so a
-    // stale copy only costs a re-read. Each written by one side only, on its own cache line.
-    alignas(64) std::uint64_t knownTail_ = 0; ///< the producer's copy of the consumer's index
-    bool producerClaimed_ = false;
-    alignas(64) std::uint64_t knownHead_ = 0; ///< the consumer's copy of the producer's index
-    bool consumerClaimed_ = false;
+    bool producerClaimed_ = false; ///< OneToOne: this handle's thread is the producer
+    bool consumerClaimed_ = false; ///< OneToOne: this handle's thread is the consumer
 };
 
 } // namespace forkscope
