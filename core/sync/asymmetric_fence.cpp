@@ -44,7 +44,11 @@ const bool AsymmetricFence::atforkRegistered_ =
     ::pthread_atfork(nullptr, nullptr, &AsymmetricFence::forgetAfterFork) == 0;
 
 void AsymmetricFence::forgetAfterFork() noexcept {
-    state_.store(State::Unknown, std::memory_order_relaxed);
+    // Written only when it changes: a store would copy the page in every forked child (a
+    // copy-on-write fault), also in the many that never use a ring.
+    if (state_.load(std::memory_order_relaxed) != State::Unknown) {
+        state_.store(State::Unknown, std::memory_order_relaxed);
+    }
 }
 
 void AsymmetricFence::lightSlow() noexcept {
