@@ -110,10 +110,10 @@ std::uint8_t* ShmQueue::slotBytes(std::uint64_t position) const {
 }
 
 namespace {
-/// Wakes a side that announced it sleeps, after this side published (its index or a slot's
-/// sequence). The fence pairs with the sleeper's heavy half (its announcement in `waiting`,
-/// then its re-check of what we published): either it sees our publication or we see it
-/// waiting. The light half is a compiler barrier, so a put costs no locked instruction.
+/// Wakes a side that announced it sleeps, after this side published a slot's sequence. The
+/// fence pairs with the sleeper's heavy half (its announcement in `waiting`, then its re-check
+/// of the slot): either it sees our publication or we see it waiting. The light half is a
+/// compiler barrier, so a put or a get costs no locked instruction.
 void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::uint32_t>& signal) {
     AsymmetricFence::light();
     if (waiting.load(std::memory_order_relaxed) > 0) {
