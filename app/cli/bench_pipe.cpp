@@ -92,18 +92,11 @@ double rawRate(std::size_t size, int count) {
     const auto start = Clock::now();
     const char go = 'g';
     fdio::writeAll(parentEnd.get(), &go, 1, 30.0, "go byte");
-    // Plain blocking reads, no poll: the OS limit (the writer exits or fails, so EOF ends a
-    // broken run rather than a hang).
+    // No timeout: plain blocking reads, no poll before each (the writer exits or fails, so EOF
+    // ends a broken run rather than a hang).
     for (int i = 0; i < count; ++i) {
-        for (std::size_t done = 0; done < size;) {
-            const ssize_t n = ::read(parentEnd.get(), buffer.data() + done, size - done);
-            if (n > 0) {
-                done += static_cast<std::size_t>(n);
-            } else if (n == 0) {
-                throw OsError("raw pipe benchmark: the writer ended early", EPIPE);
-            } else if (errno != EINTR) {
-                throw OsError("raw pipe benchmark: read", errno);
-            }
+        if (!fdio::readExact(parentEnd.get(), buffer.data(), size, std::nullopt, "raw benchmark message")) {
+            throw OsError("raw pipe benchmark: the writer ended early", EPIPE);
         }
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -86,17 +86,22 @@ bool readExact(int fd, void* data, std::size_t size, Timeout timeout, const char
     auto deadline = deadlineFor(timeout);
     auto* bytes = static_cast<char*>(data);
     std::size_t done = 0;
+    // With a timeout, poll before reading. Without one, a blocking read waits by itself: a
+    // poll first would double the system calls; it is needed only if the fd is non-blocking.
+    bool pollFirst = deadline.has_value();
     while (done < size) {
-        pollfd pfd{fd, POLLIN, 0};
-        int rc = ::poll(&pfd, 1, remainingMs(deadline));
-        if (rc == 0) {
-            throw TimeoutError(std::string("timed out reading ") + what);
-        }
-        if (rc < 0) {
-            if (errno == EINTR) {
-                continue;
+        if (pollFirst) {
+            pollfd pfd{fd, POLLIN, 0};
+            int rc = ::poll(&pfd, 1, remainingMs(deadline));
+            if (rc == 0) {
+                throw TimeoutError(std::string("timed out reading ") + what);
             }
-            throw OsError(std::string("poll while reading ") + what, errno);
+            if (rc < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw OsError(std::string("poll while reading ") + what, errno);
+            }
         }
         ssize_t n = ::read(fd, bytes + done, size - done);
         if (n > 0) {
@@ -109,7 +114,11 @@ bool readExact(int fd, void* data, std::size_t size, Timeout timeout, const char
             }
             throw OsError(std::string("reading ") + what + " (peer closed mid-message)", EPIPE);
         }
-        if (errno == EINTR || errno == EAGAIN) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            pollFirst = true;
+            continue;
+        }
+        if (errno == EINTR) {
             continue;
         }
         throw OsError(std::string("reading ") + what, errno);

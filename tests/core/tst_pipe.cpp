@@ -8,6 +8,7 @@
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
+#include "process/fd_io.h"
 #include "process_test_support.h"
 #include "test_main.h"
 
@@ -17,6 +18,7 @@
 #include <poll.h>
 #include <string>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -228,6 +230,22 @@ private Q_SLOTS:
         QCOMPARE(text(buffer), std::string("...abc"));
         QVERIFY_THROWS_EXCEPTION(std::out_of_range, (void)b.recvBytesInto(buffer, 7, 0.0));
         QVERIFY_THROWS_EXCEPTION(std::out_of_range, a.sendBytes(std::string_view("abc"), 2, 2));
+    }
+
+    void readExactWithoutTimeout() {
+        // Without a timeout readExact reads without polling first; on a non-blocking fd it
+        // must still wait for the rest (poll on EAGAIN), not fail or spin.
+        auto [readEnd, writeEnd] = fdio::makePipe();
+        QCOMPARE(::fcntl(readEnd.get(), F_SETFL, O_NONBLOCK), 0);
+        fdio::writeAll(writeEnd.get(), "abcd", 4, kWait, "first half");
+        std::thread writer([fd = writeEnd.get()] { fdio::writeAll(fd, "efgh", 4, kWait, "second half"); });
+        char got[8] = {};
+        const bool read = fdio::readExact(readEnd.get(), got, sizeof got, std::nullopt, "eight bytes");
+        writer.join();
+        QVERIFY(read);
+        QCOMPARE(std::string(got, sizeof got), std::string("abcdefgh"));
+        writeEnd.reset();
+        QVERIFY(!fdio::readExact(readEnd.get(), got, 1, std::nullopt, "after EOF")); // EOF: false
     }
 
     void pollAndRecvTimeout() {
