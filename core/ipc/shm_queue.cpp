@@ -125,70 +125,6 @@ void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::u
 }
 } // namespace
 
-bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
-    if (item.size() > header_->slotSize) {
-        throw ProcessError("ShmQueue item of " + std::to_string(item.size()) +
-                           " bytes exceeds the slot size of " + std::to_string(header_->slotSize) + " bytes");
-    }
-    if (header_->mode == Mode::OneToOne) {
-        return tryPutOneToOne(item);
-    }
-    std::uint64_t position = header_->enqueuePosition.load(std::memory_order_relaxed);
-    Slot* target = nullptr;
-    for (;;) {
-        target = &slot(position);
-        const std::uint64_t sequence = target->sequence.load(std::memory_order_acquire);
-        const auto difference = static_cast<std::int64_t>(sequence - position);
-        if (difference == 0) {
-            if (header_->enqueuePosition.compare_exchange_weak(position, position + 1,
-                                                               std::memory_order_relaxed)) {
-                break;
-            }
-        } else if (difference < 0) {
-            return false; // full
-        } else {
-            position = header_->enqueuePosition.load(std::memory_order_relaxed);
-        }
-    }
-    target->size = static_cast<std::uint32_t>(item.size());
-    copyItem(target->payload(), item);
-    // Before the item is published: no consumer can take it (and emit QueueGet) before the
-    // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
-    trace::emit(EventType::QueuePut, header_->traceId, item.size());
-    trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
-    target->sequence.store(position + 1, std::memory_order_release);
-    wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
-    return true;
-}
-
-bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
-    if (header_->mode == Mode::OneToOne) {
-        return tryGetOneToOne(item);
-    }
-    std::uint64_t position = header_->dequeuePosition.load(std::memory_order_relaxed);
-    Slot* source = nullptr;
-    for (;;) {
-        source = &slot(position);
-        const std::uint64_t sequence = source->sequence.load(std::memory_order_acquire);
-        const auto difference = static_cast<std::int64_t>(sequence - (position + 1));
-        if (difference == 0) {
-            if (header_->dequeuePosition.compare_exchange_weak(position, position + 1,
-                                                               std::memory_order_relaxed)) {
-                break;
-            }
-        } else if (difference < 0) {
-            return false; // empty
-        } else {
-            position = header_->dequeuePosition.load(std::memory_order_relaxed);
-        }
-    }
-    item.assign(source->payload(), source->payload() + source->size);
-    trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    source->sequence.store(position + header_->capacity, std::memory_order_release);
-    wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
-    return true;
-}
-
 [[gnu::cold]] void ShmQueue::claimRole(bool producer) {
     std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
     const std::int32_t me = ThreadIdentity::tid();
@@ -202,42 +138,77 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     (producer ? producerClaimed_ : consumerClaimed_) = true;
 }
 
-[[gnu::always_inline]] inline bool ShmQueue::tryPutOneToOne(std::span<const std::uint8_t> item) {
-    // The role is checked on every put (one load of a line this side owns): a handle copied
-    // into another thread of the same process would otherwise pass as the producer.
-    if (!producerClaimed_ || header_->producerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
-        claimRole(true);
+[[gnu::always_inline]] inline ShmQueue::Slot* ShmQueue::claimSlot(bool producer, std::uint64_t& position) {
+    std::atomic<std::uint64_t>& index = producer ? header_->enqueuePosition : header_->dequeuePosition;
+    // A slot is ready for the put of `position` when its sequence is `position`, and for the
+    // get of `position` when it is `position + 1` (the put has published it).
+    const std::uint64_t ready = producer ? 0 : 1;
+    if (header_->mode == Mode::OneToOne) {
+        // The role is checked on every call (one load of a line this side owns): a handle
+        // copied into another thread of the same process would otherwise pass.
+        const std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
+        if (!(producer ? producerClaimed_ : consumerClaimed_) ||
+            owner.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
+            claimRole(producer);
+        }
+        // Only this side reads or writes its index: the other side learns of the item (or the
+        // free slot) from the slot's sequence, on the line it reads anyway, so no index line
+        // crosses between the cores.
+        position = index.load(std::memory_order_relaxed);
+        Slot& claimed = slot(position);
+        if (claimed.sequence.load(std::memory_order_acquire) != position + ready) {
+            return nullptr; // full (put) or empty (get)
+        }
+        index.store(position + 1, std::memory_order_relaxed);
+        return &claimed;
     }
-    // Only this side reads or writes its index: the other side learns of the item from the
-    // slot's sequence, on the line it reads anyway, so no index line crosses between the cores.
-    const std::uint64_t head = header_->enqueuePosition.load(std::memory_order_relaxed);
-    Slot& target = slot(head);
-    if (target.sequence.load(std::memory_order_acquire) != head) {
-        return false; // full: the consumer has not emptied this slot yet
+    position = index.load(std::memory_order_relaxed);
+    for (;;) {
+        Slot& candidate = slot(position);
+        const std::uint64_t sequence = candidate.sequence.load(std::memory_order_acquire);
+        const auto difference = static_cast<std::int64_t>(sequence - (position + ready));
+        if (difference == 0) {
+            if (index.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
+                return &candidate;
+            }
+        } else if (difference < 0) {
+            return nullptr; // full (put) or empty (get)
+        } else {
+            position = index.load(std::memory_order_relaxed);
+        }
     }
-    target.size = static_cast<std::uint32_t>(item.size());
-    copyItem(target.payload(), item);
+}
+
+bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
+    if (item.size() > header_->slotSize) {
+        throw ProcessError("ShmQueue item of " + std::to_string(item.size()) +
+                           " bytes exceeds the slot size of " + std::to_string(header_->slotSize) + " bytes");
+    }
+    std::uint64_t position = 0;
+    Slot* target = claimSlot(true, position);
+    if (target == nullptr) {
+        return false;
+    }
+    target->size = static_cast<std::uint32_t>(item.size());
+    copyItem(target->payload(), item);
+    // Before the item is published: no consumer can take it (and emit QueueGet) before the
+    // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
     trace::emit(EventType::QueuePut, header_->traceId, item.size());
     trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
-    target.sequence.store(head + 1, std::memory_order_release);
-    header_->enqueuePosition.store(head + 1, std::memory_order_relaxed);
+    target->sequence.store(position + 1, std::memory_order_release);
     wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
-[[gnu::always_inline]] inline bool ShmQueue::tryGetOneToOne(std::vector<std::uint8_t>& item) {
-    if (!consumerClaimed_ || header_->consumerTid.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
-        claimRole(false);
+bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+    std::uint64_t position = 0;
+    Slot* source = claimSlot(false, position);
+    if (source == nullptr) {
+        return false;
     }
-    const std::uint64_t tail = header_->dequeuePosition.load(std::memory_order_relaxed);
-    Slot& source = slot(tail);
-    if (source.sequence.load(std::memory_order_acquire) != tail + 1) {
-        return false; // empty
-    }
-    item.assign(source.payload(), source.payload() + source.size);
+    item.assign(source->payload(), source->payload() + source->size);
     trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    source.sequence.store(tail + header_->capacity, std::memory_order_release);
-    header_->dequeuePosition.store(tail + 1, std::memory_order_relaxed);
+    source->sequence.store(position + header_->capacity, std::memory_order_release);
     wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
 }

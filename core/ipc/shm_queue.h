@@ -103,8 +103,10 @@ private:
     void getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout);
     Slot& slot(std::uint64_t position) const;
     [[nodiscard]] std::uint8_t* slotBytes(std::uint64_t position) const;
-    bool tryPutOneToOne(std::span<const std::uint8_t> item);
-    bool tryGetOneToOne(std::vector<std::uint8_t>& item);
+    /// Claims the slot for the next put (producer) or get, with its position; nullptr when
+    /// the ring is full (put) or empty (get). ManyToMany: one compare-and-swap (Vyukov);
+    /// OneToOne: the role check, then plain loads and stores of this side's own index.
+    Slot* claimSlot(bool producer, std::uint64_t& position);
     /// OneToOne: makes the calling thread the producer (or consumer), or throws if another is.
     void claimRole(bool producer);
 
