@@ -103,12 +103,8 @@ void ShmQueue::bind() {
 
 ShmQueue::Slot& ShmQueue::slot(std::uint64_t position) const {
     static_assert(sizeof(Slot) == 16, "a slot's header is its sequence and its size, then the payload");
-    return *reinterpret_cast<Slot*>(slotBytes(position));
-}
-
-std::uint8_t* ShmQueue::slotBytes(std::uint64_t position) const {
     auto* base = static_cast<std::uint8_t*>(region_.data()) + header_->slotsAt;
-    return base + (position & (header_->capacity - 1)) * header_->stride;
+    return *reinterpret_cast<Slot*>(base + (position & (header_->capacity - 1)) * header_->stride);
 }
 
 namespace {

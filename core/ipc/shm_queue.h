@@ -102,7 +102,6 @@ private:
     void putWaiting(std::span<const std::uint8_t> item, bool block, Timeout timeout);
     void getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout);
     Slot& slot(std::uint64_t position) const;
-    [[nodiscard]] std::uint8_t* slotBytes(std::uint64_t position) const;
     /// Claims the slot for the next put (producer) or get, with its position; nullptr when
     /// the ring is full (put) or empty (get). ManyToMany: one compare-and-swap (Vyukov);
     /// OneToOne: the role check, then plain loads and stores of this side's own index.
