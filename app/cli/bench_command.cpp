@@ -116,10 +116,13 @@ std::string toText(const std::vector<Figure>& figures) {
                   "target", "limit measures");
     text += line;
     for (const Figure& f : figures) {
-        std::snprintf(line, sizeof line, "%-32s %11.1f %-2s %11.1f %-2s %7.2fx %7.2fx  %s\n", f.name.c_str(),
-                      f.value, f.unit.c_str(), f.limit, f.unit.c_str(), ratioOf(f), f.target,
-                      f.limitWhat.c_str());
+        // The description goes after the fixed-width columns, not through the buffer: a long one
+        // was cut at the buffer's end with its newline, running two figures into one line.
+        std::snprintf(line, sizeof line, "%-32s %11.1f %-2s %11.1f %-2s %7.2fx %7.2fx  ", f.name.c_str(),
+                      f.value, f.unit.c_str(), f.limit, f.unit.c_str(), ratioOf(f), f.target);
         text += line;
+        text += f.limitWhat;
+        text += '\n';
     }
     return text;
 }

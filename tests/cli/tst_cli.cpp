@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QtTest/QtTest>
 
 using Result = forkscope::test::CliResult;
@@ -66,6 +67,20 @@ private Q_SLOTS:
             QVERIFY(figure.value("value").toDouble() > 0);
             QVERIFY(figure.value("limit").toDouble() > 0);
             QCOMPARE(figure.value("unit").toString(), QStringLiteral("us"));
+        }
+    }
+
+    void benchTextHasOneLinePerFigure() {
+        // The pool's limits have the longest descriptions: each must end its own line.
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN(); // the pool's workers are forked beside threads
+        Result r = runCli({"bench", "--only", "pool", "--repetitions", "1", "--scale", "0.05"}, 120000);
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4); // the header and three figures
+        QVERIFY(lines[0].startsWith("figure"));
+        for (const char* name : {"pool_tasks_per_s", "pool_map_tasks_per_s", "pool_apply_roundtrip_us"}) {
+            QCOMPARE(lines.filter(QRegularExpression(QStringLiteral("^%1 ").arg(QLatin1String(name)))).size(),
+                     1);
         }
     }
 };
