@@ -16,10 +16,19 @@ namespace forkscope {
 
 namespace {
 
-/// An empty item's span may have a null data(), which memcpy must not get even for 0 bytes.
-void copyItem(void* to, std::span<const std::uint8_t> item) {
-    if (!item.empty()) {
-        std::memcpy(to, item.data(), item.size());
+/// Copies an item into or out of a slot. Items of 16 to 64 bytes (the common small message)
+/// are two overlapping fixed-size copies, which the compiler turns into a few vector moves: a
+/// call to memcpy for them costs as much as the rest of a put. An empty item's span may have a
+/// null data(), which memcpy must not get even for 0 bytes.
+inline void copyItem(std::uint8_t* to, const std::uint8_t* from, std::size_t size) noexcept {
+    if (size >= 32 && size <= 64) {
+        std::memcpy(to, from, 32);
+        std::memcpy(to + size - 32, from + size - 32, 32);
+    } else if (size >= 16 && size < 32) {
+        std::memcpy(to, from, 16);
+        std::memcpy(to + size - 16, from + size - 16, 16);
+    } else if (size != 0) {
+        std::memcpy(to, from, size);
     }
 }
 constexpr std::uint32_t kMagic = 0x46535155; // "FSQU"
@@ -77,10 +86,20 @@ ShmQueue::ShmQueue(std::size_t capacity, std::size_t slotSize, std::string_view 
     header_->stride = static_cast<std::uint32_t>(stride);
     header_->mode = mode;
     header_->slotsAt = static_cast<std::uint32_t>(headerSize);
+    header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
+    cacheLayout();
     for (std::uint64_t i = 0; i < slots; ++i) {
         new (&slot(i)) Slot{{i}, 0, 0};
     }
-    header_->traceId = trace::objectId(ObjectKind::ShmQueue, name, slots);
+}
+
+void ShmQueue::cacheLayout() {
+    layout_.slots = static_cast<std::uint8_t*>(region_.data()) + header_->slotsAt;
+    layout_.mask = header_->capacity - 1;
+    layout_.stride = header_->stride;
+    layout_.slotSize = header_->slotSize;
+    layout_.traceId = header_->traceId;
+    layout_.mode = header_->mode;
 }
 
 std::uint64_t ShmQueue::traceId() const {
@@ -96,15 +115,15 @@ void ShmQueue::bind() {
         region_.size() < header_->slotsAt + std::size_t{header_->capacity} * header_->stride) {
         throw SerializationError("the ShmQueue received has a header that does not match its region");
     }
+    cacheLayout();
     // A handle that arrives in another process starts without a role.
-    producerClaimed_ = false;
-    consumerClaimed_ = false;
+    producerTid_ = 0;
+    consumerTid_ = 0;
 }
 
 ShmQueue::Slot& ShmQueue::slot(std::uint64_t position) const {
     static_assert(sizeof(Slot) == 16, "a slot's header is its sequence and its size, then the payload");
-    auto* base = static_cast<std::uint8_t*>(region_.data()) + header_->slotsAt;
-    return *reinterpret_cast<Slot*>(base + (position & (header_->capacity - 1)) * header_->stride);
+    return *reinterpret_cast<Slot*>(layout_.slots + (position & layout_.mask) * layout_.stride);
 }
 
 namespace {
@@ -112,11 +131,16 @@ namespace {
 /// fence pairs with the sleeper's heavy half (its announcement in `waiting`, then its re-check
 /// of the slot): either it sees our publication or we see it waiting. The light half is a
 /// compiler barrier, so a put or a get costs no locked instruction.
-void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::uint32_t>& signal) {
+[[gnu::cold, gnu::noinline]] void wake(std::atomic<std::uint32_t>& signal) {
+    signal.fetch_add(1, std::memory_order_release);
+    futexWake(signal, 1);
+}
+
+[[gnu::always_inline]] inline void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting,
+                                                 std::atomic<std::uint32_t>& signal) {
     AsymmetricFence::light();
-    if (waiting.load(std::memory_order_relaxed) > 0) {
-        signal.fetch_add(1, std::memory_order_release);
-        futexWake(signal, 1);
+    if (waiting.load(std::memory_order_relaxed) > 0) [[unlikely]] {
+        wake(signal);
     }
 }
 } // namespace
@@ -131,7 +155,12 @@ void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::u
                            "); a second one would corrupt it: use Mode::ManyToMany for several " +
                            (producer ? "producers" : "consumers"));
     }
-    (producer ? producerClaimed_ : consumerClaimed_) = true;
+    (producer ? producerTid_ : consumerTid_) = me;
+}
+
+[[gnu::cold, gnu::noinline]] void ShmQueue::refuseOversizedItem(std::size_t size) const {
+    throw ProcessError("ShmQueue item of " + std::to_string(size) + " bytes exceeds the slot size of " +
+                       std::to_string(layout_.slotSize) + " bytes");
 }
 
 [[gnu::always_inline]] inline ShmQueue::Slot* ShmQueue::claimSlot(bool producer, std::uint64_t& position) {
@@ -139,12 +168,11 @@ void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::u
     // A slot is ready for the put of `position` when its sequence is `position`, and for the
     // get of `position` when it is `position + 1` (the put has published it).
     const std::uint64_t ready = producer ? 0 : 1;
-    if (header_->mode == Mode::OneToOne) {
-        // The role is checked on every call (one load of a line this side owns): a handle
-        // copied into another thread of the same process would otherwise pass.
-        const std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
-        if (!(producer ? producerClaimed_ : consumerClaimed_) ||
-            owner.load(std::memory_order_relaxed) != ThreadIdentity::tid()) {
+    if (layout_.mode == Mode::OneToOne) {
+        // The role is checked on every call against the thread this handle claimed it for (a
+        // thread-local load and a compare): a handle copied into another thread of the same
+        // process would otherwise pass. That thread goes to claimRole(), which refuses it.
+        if ((producer ? producerTid_ : consumerTid_) != ThreadIdentity::tid()) [[unlikely]] {
             claimRole(producer);
         }
         // Only this side reads or writes its index: the other side learns of the item (or the
@@ -176,9 +204,8 @@ void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting, std::atomic<std::u
 }
 
 bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
-    if (item.size() > header_->slotSize) {
-        throw ProcessError("ShmQueue item of " + std::to_string(item.size()) +
-                           " bytes exceeds the slot size of " + std::to_string(header_->slotSize) + " bytes");
+    if (item.size() > layout_.slotSize) [[unlikely]] {
+        refuseOversizedItem(item.size());
     }
     std::uint64_t position = 0;
     Slot* target = claimSlot(true, position);
@@ -186,11 +213,13 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
         return false;
     }
     target->size = static_cast<std::uint32_t>(item.size());
-    copyItem(target->payload(), item);
+    copyItem(target->payload(), item.data(), item.size());
     // Before the item is published: no consumer can take it (and emit QueueGet) before the
     // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
-    trace::emit(EventType::QueuePut, header_->traceId, item.size());
-    trace::emit(EventType::QueueFeederWrite, header_->traceId, item.size());
+    if (trace::enabled()) [[unlikely]] {
+        trace::emit(EventType::QueuePut, layout_.traceId, item.size());
+        trace::emit(EventType::QueueFeederWrite, layout_.traceId, item.size());
+    }
     target->sequence.store(position + 1, std::memory_order_release);
     wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
@@ -202,9 +231,12 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     if (source == nullptr) {
         return false;
     }
-    item.assign(source->payload(), source->payload() + source->size);
-    trace::emit(EventType::QueueGet, header_->traceId, item.size());
-    source->sequence.store(position + header_->capacity, std::memory_order_release);
+    // resize() of a reused buffer to the same size does nothing; assign() would go through
+    // memmove for every item.
+    item.resize(source->size);
+    copyItem(item.data(), source->payload(), item.size());
+    trace::emit(EventType::QueueGet, layout_.traceId, item.size());
+    source->sequence.store(position + layout_.mask + 1, std::memory_order_release);
     wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
 }

@@ -108,11 +108,27 @@ private:
     Slot* claimSlot(bool producer, std::uint64_t& position);
     /// OneToOne: makes the calling thread the producer (or consumer), or throws if another is.
     void claimRole(bool producer);
+    /// Throws the ProcessError for an item larger than a slot (out of line: the put stays lean).
+    [[noreturn]] void refuseOversizedItem(std::size_t size) const;
+    void cacheLayout();
+
+    /// What never changes after creation, copied out of the shared header into the handle so
+    /// that a put or get reads it from a line no other process writes, without going through
+    /// the region (the hot path is a dozen instructions; each load counts).
+    struct Layout {
+        std::uint8_t* slots = nullptr; ///< the first slot, in this process's mapping
+        std::uint64_t mask = 0;        ///< capacity - 1 (a power of two)
+        std::uint32_t stride = 0;
+        std::uint32_t slotSize = 0;
+        std::uint64_t traceId = 0;
+        Mode mode = Mode::ManyToMany;
+    };
 
     SharedRegion region_;
     Header* header_ = nullptr;
-    bool producerClaimed_ = false; ///< OneToOne: this handle's thread is the producer
-    bool consumerClaimed_ = false; ///< OneToOne: this handle's thread is the consumer
+    Layout layout_;
+    std::int32_t producerTid_ = 0; ///< OneToOne: the thread this handle made the producer, 0 = none
+    std::int32_t consumerTid_ = 0; ///< OneToOne: the thread this handle made the consumer, 0 = none
 };
 
 } // namespace forkscope

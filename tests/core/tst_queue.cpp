@@ -412,6 +412,25 @@ private Q_SLOTS:
             QCOMPARE(q.get<int>(false), i);
         }
     }
+
+    void shmQueueItemBytesArriveInPlace_data() { shmQueueLimits_data(); }
+    void shmQueueItemBytesArriveInPlace() {
+        // Small items are copied in overlapping pieces (16-31 and 32-64 bytes) and the rest
+        // whole: every byte of every size must land where it was, including a size that shrinks
+        // and grows again in a reused buffer.
+        QFETCH(int, mode);
+        ShmQueue q(4, 130, "bytes", ShmQueue::Mode(mode));
+        std::vector<std::uint8_t> received(7, 0xEE);
+        for (std::size_t size = 0; size <= 130; ++size) {
+            std::vector<std::uint8_t> item(size);
+            for (std::size_t i = 0; i < size; ++i) {
+                item[i] = static_cast<std::uint8_t>(i * 31 + size);
+            }
+            q.putBytes(item, false);
+            q.getBytesInto(received, false);
+            QCOMPARE(received, item);
+        }
+    }
 };
 
 FORKSCOPE_TEST_MAIN(TestQueue)
