@@ -31,9 +31,11 @@ namespace forkscope {
 /// side never reads on the hot path (it learns of an item, or of a free slot, from the slot's
 /// sequence, on the line it reads anyway). An earlier design kept the sizes apart and had each
 /// side read the other's index: a line crossed between the cores on every item, and the ring
-/// ran at a third of the speed. The first thread to put becomes the producer and the first to
-/// get the consumer, for the queue's lifetime (across processes); another thread that tries is
-/// refused with a ProcessError, before it touches the ring.
+/// ran at a third of the speed. In both modes a slot's sequence and size sit on a line apart
+/// from its payload, so a side that polls a slot never disturbs the other's copy. The first
+/// thread to put becomes the producer and the first to get the consumer, for the queue's
+/// lifetime (across processes); another thread that tries is refused with a ProcessError,
+/// before it touches the ring.
 class ShmQueue {
 public:
     enum class Mode : std::uint32_t {
