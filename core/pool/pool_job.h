@@ -1,17 +1,14 @@
 #pragma once
 
-#include "byte_stream_buf.h"
+#include "byte_archives.h"
 #include "wire_reader.h"
 
 #include <algorithm>
-#include <cereal/archives/binary.hpp>
 #include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
-#include <istream>
 #include <map>
-#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -89,9 +86,7 @@ public:
         : PoolJob(id, std::move(kind), items, chunksize, std::move(fn), trackItems), results(items) {}
 
     void decodeChunk(std::size_t begin, std::size_t end, std::span<const std::uint8_t> in) override {
-        SpanStreamBuf buf(in);
-        std::istream stream(&buf);
-        cereal::BinaryInputArchive archive(stream);
+        ByteInputArchive archive(in);
         for (std::size_t i = begin; i < end; ++i) {
             R value{};
             archive(value);
@@ -114,9 +109,7 @@ public:
           args_(std::move(args)) {}
 
     void encodeChunk(std::size_t begin, std::size_t end, Bytes& out) const override {
-        AppendStreamBuf buf(out);
-        std::ostream stream(&buf);
-        cereal::BinaryOutputArchive archive(stream);
+        ByteOutputArchive archive(out);
         for (std::size_t i = begin; i < end; ++i) {
             if constexpr (std::is_same_v<Item, Wire>) {
                 archive(args_[i]);

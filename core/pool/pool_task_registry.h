@@ -1,17 +1,14 @@
 #pragma once
 
-#include "byte_stream_buf.h"
+#include "byte_archives.h"
 #include "process/errors.h"
 #include "process/task_registry.h"
 #include "process/type_name.h"
 #include "wire_reader.h"
 
-#include <cereal/archives/binary.hpp>
 #include <cereal/types/tuple.hpp>
 #include <cstdint>
 #include <functional>
-#include <istream>
-#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,12 +62,8 @@ bool runChunk(F& fn, std::span<const std::uint8_t> in, std::uint32_t count, Byte
     using R = CallResult<F, Wire>;
     static_assert(!std::is_void_v<R>,
                   "a pool task must return a value (return a bool or an int for 'nothing')");
-    SpanStreamBuf inBuf(in);
-    std::istream inStream(&inBuf);
-    cereal::BinaryInputArchive input(inStream);
-    AppendStreamBuf outBuf(out);
-    std::ostream outStream(&outBuf);
-    cereal::BinaryOutputArchive output(outStream);
+    ByteInputArchive input(in);
+    ByteOutputArchive output(out);
     for (std::uint32_t i = 0; i < count; ++i) {
         try {
             Wire pack{};
