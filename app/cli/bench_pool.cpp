@@ -4,10 +4,14 @@
 #include "pool/pool.h"
 #include "process/context.h"
 #include "process/errors.h"
+#include "process/fd_io.h"
+#include "process/unique_fd.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdint>
 #include <numeric>
 #include <poll.h>
 #include <sys/socket.h>
@@ -36,116 +40,128 @@ double secondsSince(Clock::time_point start) {
 constexpr std::size_t kTaskFrame = 4 + 1 + 8 + 8 + 4 + 4;
 constexpr std::size_t kResultFrame = 4 + 1 + 8 + 1 + 4;
 
-/// A raw echo peer: answers every complete request of `requestSize` bytes with `responseSize`
-/// bytes, batching as the reads come. Runs in a forked child.
-[[noreturn]] void rawEchoChild(int fd, std::size_t requestSize, std::size_t responseSize) {
-    std::vector<char> in(1 << 16);
-    std::vector<char> out;
-    std::size_t received = 0;
-    std::size_t answered = 0;
-    for (;;) {
-        const ssize_t n = ::read(fd, in.data(), in.size());
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            ::_exit(0);
-        }
-        received += static_cast<std::size_t>(n);
-        const std::size_t complete = received / requestSize;
-        out.assign((complete - answered) * responseSize, 'r');
-        answered = complete;
-        std::size_t sent = 0;
-        while (sent < out.size()) {
-            const ssize_t w = ::write(fd, out.data() + sent, out.size() - sent);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
-                ::_exit(1);
-            }
-            sent += static_cast<std::size_t>(w);
-        }
-    }
-}
+/// What the parent sends the raw echo peer before each measurement.
+struct EchoPlan {
+    std::uint64_t count = 0;        ///< requests in this measurement
+    std::uint64_t requestSize = 0;  ///< bytes per request
+    std::uint64_t responseSize = 0; ///< bytes per response
+};
 
-/// Requests per second of a raw pipelined request/response exchange with another process: up
-/// to `window` requests outstanding, as many bytes per system call as the socket takes.
-double rawPipelinedPerSecond(std::size_t count, std::size_t requestSize, std::size_t responseSize,
-                             std::size_t window) {
-    auto [mine, theirs] = fdio::makeSocketPair();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw OsError("fork for the raw echo peer", errno);
-    }
-    if (pid == 0) {
-        mine.reset();
-        rawEchoChild(theirs.get(), requestSize, responseSize);
-    }
-    theirs.reset();
-    std::vector<char> request(requestSize * window, 'q');
-    std::vector<char> in(1 << 16);
-    std::size_t sentBytes = 0;
-    std::size_t receivedBytes = 0;
-    const std::size_t totalOut = count * requestSize;
-    const std::size_t totalIn = count * responseSize;
-    const auto start = Clock::now();
-    while (receivedBytes < totalIn) {
-        const std::size_t outstanding = sentBytes / requestSize - receivedBytes / responseSize;
-        const std::size_t canSend =
-            std::min((window - std::min(window, outstanding)) * requestSize, totalOut - sentBytes);
-        pollfd pfd{mine.get(), static_cast<short>(POLLIN | (canSend > 0 ? POLLOUT : 0)), 0};
-        if (::poll(&pfd, 1, 10000) <= 0) {
-            throw TimeoutError("raw pipelined exchange stalled");
+/// The raw limits' peer: one process, forked once for the whole group and reused by every
+/// measurement. A fork per measurement would write-protect every page of this process, and the
+/// engine's next map would take a fault on each page it touches (hundreds for a 200 000-item
+/// map, 11 µs each on a slow guest): the benchmark's own cost, charged to the pool.
+class RawEchoPeer {
+public:
+    RawEchoPeer() {
+        auto [mine, theirs] = fdio::makeSocketPair();
+        pid_ = ::fork();
+        if (pid_ < 0) {
+            throw OsError("fork for the raw echo peer", errno);
         }
-        if ((pfd.revents & POLLOUT) != 0 && canSend > 0) {
-            const ssize_t w =
-                ::send(mine.get(), request.data(), std::min(canSend, request.size()), MSG_DONTWAIT);
-            if (w > 0) {
-                sentBytes += static_cast<std::size_t>(w);
-            }
+        if (pid_ == 0) {
+            mine.reset();
+            serve(theirs.get());
         }
-        if ((pfd.revents & POLLIN) != 0) {
-            const ssize_t r = ::recv(mine.get(), in.data(), in.size(), MSG_DONTWAIT);
-            if (r > 0) {
-                receivedBytes += static_cast<std::size_t>(r);
-            }
-        }
+        fd_ = std::move(mine);
     }
-    const double elapsed = secondsSince(start);
-    mine.reset();
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return static_cast<double>(count) / elapsed;
-}
+    RawEchoPeer(const RawEchoPeer&) = delete;
+    RawEchoPeer& operator=(const RawEchoPeer&) = delete;
+    ~RawEchoPeer() {
+        // Not just EOF: the pool's workers, forked later, hold copies of this socket.
+        fd_.reset();
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
 
-/// Mean round trip of a 64-byte ping-pong with another process, in microseconds.
-double rawPingPongUs(int count) {
-    auto [mine, theirs] = fdio::makeSocketPair();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw OsError("fork for the raw ping-pong peer", errno);
+    /// Requests per second of a pipelined request/response exchange: up to `window` requests
+    /// outstanding, as many bytes per system call as the socket takes.
+    double pipelinedPerSecond(std::size_t count, std::size_t requestSize, std::size_t responseSize,
+                              std::size_t window) {
+        announce(count, requestSize, responseSize);
+        std::vector<char> request(requestSize * window, 'q');
+        std::vector<char> in(1 << 16);
+        std::size_t sentBytes = 0;
+        std::size_t receivedBytes = 0;
+        const std::size_t totalOut = count * requestSize;
+        const std::size_t totalIn = count * responseSize;
+        const auto start = Clock::now();
+        while (receivedBytes < totalIn) {
+            const std::size_t outstanding = sentBytes / requestSize - receivedBytes / responseSize;
+            const std::size_t canSend =
+                std::min((window - std::min(window, outstanding)) * requestSize, totalOut - sentBytes);
+            pollfd pfd{fd_.get(), static_cast<short>(POLLIN | (canSend > 0 ? POLLOUT : 0)), 0};
+            if (::poll(&pfd, 1, 10000) <= 0) {
+                throw TimeoutError("raw pipelined exchange stalled");
+            }
+            if ((pfd.revents & POLLOUT) != 0 && canSend > 0) {
+                const ssize_t w =
+                    ::send(fd_.get(), request.data(), std::min(canSend, request.size()), MSG_DONTWAIT);
+                if (w > 0) {
+                    sentBytes += static_cast<std::size_t>(w);
+                }
+            }
+            if ((pfd.revents & POLLIN) != 0) {
+                const ssize_t r = ::recv(fd_.get(), in.data(), in.size(), MSG_DONTWAIT);
+                if (r > 0) {
+                    receivedBytes += static_cast<std::size_t>(r);
+                }
+            }
+        }
+        return static_cast<double>(count) / secondsSince(start);
     }
-    char buffer[64] = {};
-    if (pid == 0) {
-        mine.reset();
-        while (fdio::readExact(theirs.get(), buffer, sizeof buffer, std::nullopt, "ping")) {
-            fdio::writeAll(theirs.get(), buffer, sizeof buffer, std::nullopt, "pong");
+
+    /// Mean round trip of a 64-byte ping-pong, in microseconds.
+    double pingPongUs(int count) {
+        announce(static_cast<std::size_t>(count), 64, 64);
+        char buffer[64] = {};
+        const auto start = Clock::now();
+        for (int i = 0; i < count; ++i) {
+            fdio::writeAll(fd_.get(), buffer, sizeof buffer, 10.0, "ping");
+            if (!fdio::readExact(fd_.get(), buffer, sizeof buffer, 10.0, "pong")) {
+                throw ProcessError("raw ping-pong peer ended early");
+            }
+        }
+        return secondsSince(start) * 1e6 / count;
+    }
+
+private:
+    void announce(std::size_t count, std::size_t requestSize, std::size_t responseSize) {
+        const EchoPlan plan{count, requestSize, responseSize};
+        fdio::writeAll(fd_.get(), &plan, sizeof plan, 10.0, "echo plan");
+    }
+
+    /// The peer: for each plan, answers every complete request with a response, batching as
+    /// the reads come, until the plan's count is answered; exits at EOF.
+    [[noreturn]] static void serve(int fd) {
+        std::vector<char> in(1 << 16);
+        std::vector<char> out;
+        EchoPlan plan;
+        while (fdio::readExact(fd, &plan, sizeof plan, std::nullopt, "echo plan")) {
+            std::size_t received = 0;
+            std::size_t answered = 0;
+            while (answered < plan.count) {
+                const ssize_t n = ::read(fd, in.data(), in.size());
+                if (n <= 0) {
+                    if (n < 0 && errno == EINTR) {
+                        continue;
+                    }
+                    ::_exit(n == 0 ? 0 : 1);
+                }
+                received += static_cast<std::size_t>(n);
+                const std::size_t complete = received / plan.requestSize;
+                out.assign((complete - answered) * plan.responseSize, 'r');
+                answered = complete;
+                fdio::writeAll(fd, out.data(), out.size(), std::nullopt, "echo");
+            }
         }
         ::_exit(0);
     }
-    theirs.reset();
-    const auto start = Clock::now();
-    for (int i = 0; i < count; ++i) {
-        fdio::writeAll(mine.get(), buffer, sizeof buffer, 10.0, "ping");
-        fdio::readExact(mine.get(), buffer, sizeof buffer, 10.0, "pong");
-    }
-    const double us = secondsSince(start) * 1e6 / count;
-    mine.reset();
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return us;
-}
+
+    UniqueFd fd_;
+    pid_t pid_ = -1;
+};
 
 } // namespace
 
@@ -154,6 +170,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
     const auto roundTrips = static_cast<int>(scaled(2000, options.scale));
     std::vector<int> items(tasks);
     std::iota(items.begin(), items.end(), 0);
+    RawEchoPeer peer; // before the pool: every fork of the group happens before any timing
     Pool pool(2, std::nullopt, {}, std::nullopt, getContext(StartMethod::Fork));
     std::vector<Figure> figures;
 
@@ -173,7 +190,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
                    "moving bytes only (no ratio target; the target is 10x Python's Pool at chunksize 1)",
                    false, 0),
         options, [&] { return mapPerSecond(1); },
-        [&] { return rawPipelinedPerSecond(tasks, kTaskFrame, kResultFrame, 256); }));
+        [&] { return peer.pipelinedPerSecond(tasks, kTaskFrame, kResultFrame, 256); }));
 
     // Default chunksize: 8 chunks of 25000 ints. The raw limit moves the same chunk frames.
     const std::size_t chunk = detail::defaultChunksize(tasks, pool.size());
@@ -186,7 +203,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
                    false, 0),
         options, [&] { return mapPerSecond(std::nullopt); },
         [&] {
-            return rawPipelinedPerSecond((tasks + chunk - 1) / chunk, chunkRequest, chunkResponse, 2) *
+            return peer.pipelinedPerSecond((tasks + chunk - 1) / chunk, chunkRequest, chunkResponse, 2) *
                    static_cast<double>(chunk);
         }));
 
@@ -203,7 +220,7 @@ std::vector<Figure> benchPool(const BenchOptions& options) {
             }
             return secondsSince(start) * 1e6 / roundTrips;
         },
-        [&] { return rawPingPongUs(roundTrips); }));
+        [&] { return peer.pingPongUs(roundTrips); }));
     return figures;
 }
 
