@@ -109,7 +109,7 @@ void ShmQueue::cacheLayout() {
 }
 
 std::uint64_t ShmQueue::traceId() const {
-    return header_->traceId;
+    return layout_.traceId;
 }
 
 void ShmQueue::bind() {
@@ -308,7 +308,7 @@ void ShmQueue::putWaiting(std::span<const std::uint8_t> item, bool block, Timeou
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
     WaitTrace wait;
     if (block) {
-        wait.begin(header_->traceId, EventType::QueuePut);
+        wait.begin(layout_.traceId, EventType::QueuePut);
     }
     if (!spinThenWait([&] { return tryPut(item); }, header_->roomSignal, header_->producersWaiting, deadline,
                       block)) {
@@ -327,7 +327,7 @@ void ShmQueue::getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout t
     const Deadline deadline = Deadline::after(block ? timeout : Timeout(0.0));
     WaitTrace wait;
     if (block) {
-        wait.begin(header_->traceId, EventType::QueueGet);
+        wait.begin(layout_.traceId, EventType::QueueGet);
     }
     if (!spinThenWait([&] { return tryGet(item); }, header_->itemSignal, header_->consumersWaiting, deadline,
                       block)) {
