@@ -3,6 +3,7 @@
 #include "events/wait_trace.h"
 #include "process/errors.h"
 #include "sync/asymmetric_fence.h"
+#include "sync/cpu_relax.h"
 #include "sync/thread_identity.h"
 
 #include <algorithm>
@@ -219,8 +220,11 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     if (target == nullptr) {
         return false;
     }
-    target->size = static_cast<std::uint32_t>(item.size());
     copyItem(target->payload(), item.data(), item.size());
+    // The size goes on the sequence's line just before the sequence itself, so the line is taken
+    // from a consumer polling it once per item, not twice (written before the copy, a look by the
+    // consumer in between took it back and the sequence's store had to fetch it again).
+    target->size = static_cast<std::uint32_t>(item.size());
     // Before the item is published: no consumer can take it (and emit QueueGet) before the
     // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
     if (trace::enabled()) [[unlikely]] {
@@ -259,12 +263,6 @@ namespace {
 constexpr int kSpinPauses = 2048; ///< pause instructions in all, before yielding
 constexpr int kLongestPauseRun = 64;
 constexpr int kYields = 32;
-
-inline void cpuRelax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 /// Retries `attempt` while spinning, then sleeps on `signal` (announcing itself in `waiting`)
 /// until `attempt` succeeds or the deadline passes. Returns false on timeout.
