@@ -61,6 +61,11 @@ std::vector<Figure> benchManager(const BenchOptions& options);
 [[nodiscard]] Figure measureInterleaved(Figure figure, const BenchOptions& options,
                                         const std::function<double()>& engine,
                                         const std::function<double()>& limit);
+/// Makes the bytes at `p` count as read and written, so the compiler keeps a bare loop's stores
+/// (and the copies into a buffer nothing else reads) that a limit must pay for as the engine does.
+inline void escape(const void* p) {
+    asm volatile("" : : "g"(p) : "memory");
+}
 /// count × scale, at least 1.
 [[nodiscard]] long scaled(long count, double scale);
 [[nodiscard]] nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& options);

@@ -34,11 +34,6 @@ private:
     std::uint64_t count_ = 0;
 };
 
-/// Keeps the compiler from optimising the bare stores away.
-void escape(const void* p) {
-    asm volatile("" : : "g"(p) : "memory");
-}
-
 Figure emitFigure(const BenchOptions& options) {
     const int count = std::max(1000, static_cast<int>(50'000 * options.scale));
     DiscardSink sink;
