@@ -6,16 +6,14 @@
 #include "process/fd_io.h"
 #include "process/type_name.h"
 #include "process/unique_fd.h"
+#include "tagged_codec.h"
 
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/string.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <sys/uio.h>
@@ -152,34 +150,13 @@ private:
 };
 
 template <class T> void Connection::send(const T& object) {
-    std::ostringstream out;
-    {
-        cereal::BinaryOutputArchive archive(out);
-        archive(std::string(typeid(T).name()), object);
-    }
-    const std::string payload = std::move(out).str();
-    sendBytes(std::string_view(payload));
+    sendBytes(tagged::encode(object));
 }
 
 template <class T> T Connection::recv(fdio::Timeout timeout) {
     std::vector<std::uint8_t> payload;
     (void)receiveFrame(std::nullopt, {}, payload, timeout, "recv");
-    std::istringstream in(std::string(payload.begin(), payload.end()));
-    std::string tag;
-    T value{};
-    try {
-        cereal::BinaryInputArchive archive(in);
-        archive(tag);
-        if (tag != typeid(T).name()) {
-            throw SerializationError("recv<" + typeName<T>() + "> on " + describe() +
-                                     ": the message holds another type (" + tag + ")");
-        }
-        archive(value);
-    } catch (const cereal::Exception& e) {
-        throw SerializationError("recv<" + typeName<T>() + "> on " + describe() +
-                                 ": the message cannot be decoded as that type (" + e.what() + ")");
-    }
-    return value;
+    return tagged::decode<T>(payload, [&] { return "recv<" + typeName<T>() + "> on " + describe(); });
 }
 
 } // namespace forkscope

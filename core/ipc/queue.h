@@ -48,7 +48,8 @@ public:
         putBytes(tagged::encode(item), block, timeout);
     }
     template <class T> [[nodiscard]] T get(bool block = true, Timeout timeout = std::nullopt) {
-        return tagged::decode<T>(getBytes(block, timeout), describe() + " get<" + typeName<T>() + ">");
+        return tagged::decode<T>(getBytes(block, timeout),
+                                 [&] { return describe() + " get<" + typeName<T>() + ">"; });
     }
 
     /// Throws QueueFullError when there is no room in time, ProcessError after close().

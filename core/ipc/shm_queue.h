@@ -52,7 +52,8 @@ public:
         putBytes(tagged::encode(item), block, timeout);
     }
     template <class T> [[nodiscard]] T get(bool block = true, Timeout timeout = std::nullopt) {
-        return tagged::decode<T>(getBytes(block, timeout), "ShmQueue get<" + typeName<T>() + ">");
+        return tagged::decode<T>(getBytes(block, timeout),
+                                 [] { return "ShmQueue get<" + typeName<T>() + ">"; });
     }
 
     // The first attempt is inline and the wait is not: built in the caller's frame, the

@@ -23,7 +23,7 @@ public:
 
     template <class T> void put(const T& item) { putBytes(tagged::encode(item)); }
     template <class T> [[nodiscard]] T get(Timeout timeout = std::nullopt) {
-        return tagged::decode<T>(getBytes(timeout), "SimpleQueue get<" + typeName<T>() + ">");
+        return tagged::decode<T>(getBytes(timeout), [] { return "SimpleQueue get<" + typeName<T>() + ">"; });
     }
     void putBytes(const std::vector<std::uint8_t>& item);
     /// Throws QueueEmptyError when nothing arrives within the timeout (nullopt: wait forever).

@@ -1,13 +1,15 @@
 #pragma once
 
+#include "byte_archives.h"
 #include "process/errors.h"
 #include "process/type_name.h"
 
-#include <cereal/archives/binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <span>
-#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -16,35 +18,47 @@ namespace forkscope {
 
 /// How a Connection or a queue turns one object into one message and back: cereal binary,
 /// preceded by the type's name, so that receiving it as another type is a clear error instead
-/// of garbage (the same binary sits on both ends, so typeid names match).
+/// of garbage (the same binary sits on both ends, so typeid names match). The archives write
+/// straight into (and read straight from) the message's bytes: no stream, no copies.
 namespace tagged {
 
 template <class T> [[nodiscard]] std::vector<std::uint8_t> encode(const T& object) {
-    std::ostringstream out;
+    std::vector<std::uint8_t> bytes;
     {
-        cereal::BinaryOutputArchive archive(out);
-        archive(std::string(typeid(T).name()), object);
+        detail::ByteOutputArchive archive(bytes);
+        // The tag as cereal writes a std::string (a 64-bit length, then the characters),
+        // without building one.
+        const char* tag = typeid(T).name();
+        const auto length = static_cast<std::uint64_t>(std::strlen(tag));
+        archive(cereal::make_size_tag(length), cereal::binary_data(tag, length), object);
     }
-    const std::string bytes = std::move(out).str();
-    return {bytes.begin(), bytes.end()};
+    return bytes;
 }
 
-/// `where` names the receiving side in errors ("recv<int> on connection fd 7").
-template <class T> [[nodiscard]] T decode(std::span<const std::uint8_t> payload, const std::string& where) {
-    std::istringstream in(std::string(payload.begin(), payload.end()));
-    std::string tag;
+/// `where()` names the receiving side in errors ("recv<int> on connection fd 7"); it is only
+/// called for an error, so building it costs nothing on the way of every message.
+template <class T, class Where>
+[[nodiscard]] T decode(std::span<const std::uint8_t> payload, const Where& where) {
     T value{};
     try {
-        cereal::BinaryInputArchive archive(in);
+        detail::ByteInputArchive archive(payload);
+        std::string tag;
         archive(tag);
         if (tag != typeid(T).name()) {
-            throw SerializationError(where + ": the message holds another type (" +
+            throw SerializationError(where() + ": the message holds another type (" +
                                      demangledName(tag.c_str()) + ")");
         }
         archive(value);
     } catch (const cereal::Exception& e) {
-        throw SerializationError(where + ": the message cannot be decoded as " + typeName<T>() + " (" +
+        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() + " (" +
                                  e.what() + ")");
+    } catch (const std::length_error&) {
+        // A corrupt length in front of a string or a container: cereal sizes it before reading.
+        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() +
+                                 " (it declares a string or container longer than memory allows)");
+    } catch (const std::bad_alloc&) {
+        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() +
+                                 " (it declares a string or container longer than memory allows)");
     }
     return value;
 }

@@ -1,16 +1,28 @@
-// The frame codec as a pure function over bytes: round trips, truncation, bad checksums,
-// absurd lengths. No I/O, so these also describe what a fuzzer must never get past.
+// The codecs as pure functions over bytes: frames (round trips, truncation, bad checksums,
+// absurd lengths) and the tagged message codec with its byte archives (cereal's binary format,
+// the type check, corrupt lengths). No I/O, so these also describe what a fuzzer must never
+// get past.
 #include "engine_test.h"
+#include "ipc/byte_archives.h"
 #include "ipc/crc32c.h"
 #include "ipc/frame_codec.h"
 #include "ipc/ipc_errors.h"
 #include "ipc/payload_checksum.h"
+#include "ipc/tagged_codec.h"
 #include "test_main.h"
 
+#include <cereal/archives/binary.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/vector.hpp>
 #include <cstring>
+#include <map>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 using namespace forkscope;
 using namespace forkscope::test;
@@ -34,6 +46,57 @@ template <class F> bool throwsCorrupted(F&& f, std::initializer_list<const char*
     try {
         f();
     } catch (const FrameCorruptedError& e) {
+        const std::string what = e.what();
+        for (const char* word : words) {
+            if (what.find(word) == std::string::npos) {
+                qWarning("message lacks '%s': %s", word, what.c_str());
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+/// A user type with the usual templated serialize(): it must travel the same way through the
+/// byte archives as through cereal's binary ones.
+struct Sample {
+    std::string name;
+    std::vector<double> values;
+    std::map<int, std::string> labels;
+    template <class Archive> void serialize(Archive& ar) { ar(name, values, labels); }
+    bool operator==(const Sample&) const = default;
+};
+
+using ArchiveCase =
+    std::tuple<int, double, bool, std::string, std::vector<int>, std::vector<std::string>, Sample>;
+
+ArchiveCase archiveCase() {
+    return {-7,
+            2.5,
+            true,
+            std::string("h\0llo", 6),
+            {1, 2, 3},
+            {"", "a", std::string(300, 'x')},
+            Sample{"s", {0.5, -1.0}, {{1, "one"}, {2, "two"}}}};
+}
+
+/// What cereal's own binary archive writes for `values`, in order.
+template <class... T> std::vector<std::uint8_t> cerealBinary(const T&... values) {
+    std::ostringstream out;
+    {
+        cereal::BinaryOutputArchive archive(out);
+        archive(values...);
+    }
+    const std::string text = out.str();
+    return {text.begin(), text.end()};
+}
+
+/// Expects SerializationError whose message contains every one of `words`.
+template <class F> bool throwsSerialization(F&& f, std::initializer_list<const char*> words) {
+    try {
+        f();
+    } catch (const SerializationError& e) {
         const std::string what = e.what();
         for (const char* word : words) {
             if (what.find(word) == std::string::npos) {
@@ -175,6 +238,81 @@ private Q_SLOTS:
         QVERIFY(small.decode(small.encode(pattern(100))).has_value());
         QVERIFY_THROWS_EXCEPTION(std::length_error, (void)small.encodeHeader(pattern(101)));
         QVERIFY(throwsCorrupted([&] { (void)small.decode(codec.encode(pattern(101))); }, {"101", "100"}));
+    }
+
+    void byteArchivesWriteCerealsBinaryFormat() {
+        // The archives of every message and of the pool's chunks promise cereal's binary
+        // layout: the same bytes out, and those bytes read back, whatever the types.
+        const ArchiveCase original = archiveCase();
+        std::vector<std::uint8_t> ours;
+        {
+            detail::ByteOutputArchive archive(ours);
+            archive(original);
+        }
+        QCOMPARE(ours, cerealBinary(original));
+
+        ArchiveCase decoded;
+        {
+            detail::ByteInputArchive archive(ours);
+            archive(decoded);
+        }
+        QVERIFY(decoded == original);
+
+        // Bytes cut short are an error that says where, never a read past the end.
+        const std::span<const std::uint8_t> cut(ours.data(), ours.size() - 3);
+        ArchiveCase partial;
+        try {
+            detail::ByteInputArchive archive(cut);
+            archive(partial);
+            QFAIL("a truncated chunk was decoded");
+        } catch (const cereal::Exception& e) {
+            QVERIFY2(std::string(e.what()).find("ends after " + std::to_string(cut.size()) + " bytes") !=
+                         std::string::npos,
+                     e.what());
+        }
+    }
+
+    void taggedMessagesRoundTripInCerealsFormat() {
+        // A message is the type's name as a cereal string, then the object: what the stream
+        // archives wrote before, byte for byte, so both ends may be built either way.
+        const ArchiveCase original = archiveCase();
+        const std::vector<std::uint8_t> message = tagged::encode(original);
+        QCOMPARE(message, cerealBinary(std::string(typeid(ArchiveCase).name()), original));
+        QVERIFY(tagged::decode<ArchiveCase>(message, [] { return std::string("test"); }) == original);
+        QCOMPARE(tagged::decode<int>(tagged::encode(42), [] { return std::string("test"); }), 42);
+        QCOMPARE(
+            tagged::decode<std::string>(tagged::encode(std::string()), [] { return std::string("test"); }),
+            std::string());
+    }
+
+    void taggedDecodeRefusesWhatItCannotTrust() {
+        int whereCalls = 0;
+        auto where = [&] {
+            ++whereCalls;
+            return std::string("get<T> on the test queue");
+        };
+        // Where the error happened is only built for an error.
+        QCOMPARE(tagged::decode<double>(tagged::encode(0.5), where), 0.5);
+        QCOMPARE(whereCalls, 0);
+
+        // Another type: named, demangled.
+        QVERIFY(throwsSerialization([&] { (void)tagged::decode<std::string>(tagged::encode(7), where); },
+                                    {"get<T> on the test queue", "another type", "int"}));
+        // Cut short: the archive's own error, with the type asked for.
+        std::vector<std::uint8_t> cut = tagged::encode(std::string(100, 'x'));
+        cut.resize(cut.size() - 1);
+        QVERIFY(throwsSerialization([&] { (void)tagged::decode<std::string>(cut, where); },
+                                    {"cannot be decoded as", "ends after"}));
+        // The right tag, then a string that claims 2^62 bytes: refused as an error, not a
+        // std::length_error or a bad_alloc from the string's resize, and nothing is allocated.
+        std::vector<std::uint8_t> absurd = tagged::encode(std::string("x"));
+        const std::size_t lengthAt = absurd.size() - 1 - sizeof(std::uint64_t);
+        const std::uint64_t huge = std::uint64_t{1} << 62;
+        std::memcpy(absurd.data() + lengthAt, &huge, sizeof huge);
+        QVERIFY(throwsSerialization([&] { (void)tagged::decode<std::string>(absurd, where); },
+                                    {"get<T> on the test queue", "cannot be decoded as", "longer than"}));
+        // Nothing at all.
+        QVERIFY(throwsSerialization([&] { (void)tagged::decode<int>({}, where); }, {"cannot be decoded as"}));
     }
 
     void verifyPayloadSizeMismatch() {

@@ -1,22 +1,14 @@
 // Pool (Python's multiprocessing.Pool): results, ordering, callbacks, errors, worker
 // replacement, closures and initializers, under each start method.
 #include "engine_test.h"
-#include "pool/byte_archives.h"
 #include "pool/pool.h"
 #include "pool_test_tasks.h"
 #include "process_test_support.h"
 #include "test_main.h"
 
 #include <algorithm>
-#include <cereal/archives/binary.hpp>
-#include <cereal/types/map.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/tuple.hpp>
-#include <cereal/types/vector.hpp>
-#include <map>
 #include <numeric>
 #include <set>
-#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -43,29 +35,6 @@ int unregisteredTriple(const int& x) {
     return 3 * x;
 }
 
-/// A user type with the usual templated serialize(): it must travel the same way through the
-/// pool's archives as through cereal's binary ones.
-struct Sample {
-    std::string name;
-    std::vector<double> values;
-    std::map<int, std::string> labels;
-    template <class Archive> void serialize(Archive& ar) { ar(name, values, labels); }
-    bool operator==(const Sample&) const = default;
-};
-
-using ArchiveCase =
-    std::tuple<int, double, bool, std::string, std::vector<int>, std::vector<std::string>, Sample>;
-
-ArchiveCase archiveCase() {
-    return {-7,
-            2.5,
-            true,
-            std::string("h\0llo", 6),
-            {1, 2, 3},
-            {"", "a", std::string(300, 'x')},
-            Sample{"s", {0.5, -1.0}, {{1, "one"}, {2, "two"}}}};
-}
-
 } // namespace
 
 class TestPool : public forkscope::test::EngineTest {
@@ -76,45 +45,6 @@ private Q_SLOTS:
         (void)getContext(StartMethod::Forkserver);
         Pool warm(1, std::nullopt, {}, std::nullopt, getContext(StartMethod::Forkserver));
         QCOMPARE(warm.applyAsync(&square, 2).get(10.0), 4);
-    }
-
-    void byteArchivesWriteCerealsBinaryFormat() {
-        // The pool's chunk archives promise cereal's binary layout: the same bytes out, and
-        // those bytes read back, whatever the types.
-        const ArchiveCase original = archiveCase();
-        std::ostringstream reference;
-        {
-            cereal::BinaryOutputArchive archive(reference);
-            archive(original);
-        }
-        detail::Bytes ours;
-        {
-            detail::ByteOutputArchive archive(ours);
-            archive(original);
-        }
-        const std::string referenceText = reference.str();
-        const detail::Bytes referenceBytes(referenceText.begin(), referenceText.end());
-        QCOMPARE(ours, referenceBytes);
-
-        ArchiveCase decoded;
-        {
-            detail::ByteInputArchive archive(ours);
-            archive(decoded);
-        }
-        QVERIFY(decoded == original);
-
-        // Bytes cut short are an error that says where, never a read past the end.
-        const std::span<const std::uint8_t> cut(ours.data(), ours.size() - 3);
-        ArchiveCase partial;
-        try {
-            detail::ByteInputArchive archive(cut);
-            archive(partial);
-            QFAIL("a truncated chunk was decoded");
-        } catch (const cereal::Exception& e) {
-            QVERIFY2(std::string(e.what()).find("ends after " + std::to_string(cut.size()) + " bytes") !=
-                         std::string::npos,
-                     e.what());
-        }
     }
 
     void defaultChunksizeIsPythons() {

@@ -1,14 +1,13 @@
 #pragma once
 
-// cereal's binary format, read from and written to bytes directly: the archives of a pool
-// chunk's arguments and results. cereal::BinaryOutputArchive goes through std::ostream, so
-// every int of a chunk cost a virtual streambuf call and a vector insert (and the same on the
-// way in): half of a default-chunksize map's time went there. These two are one inline
+// cereal's binary format, read from and written to bytes directly: the archives of every
+// message (tagged_codec.h: Connection::send/recv and the queues' items) and of a pool chunk's
+// arguments and results. cereal::BinaryOutputArchive goes through std::ostream, so every int
+// cost a virtual streambuf call and a vector insert (and the same on the way in): half of a
+// default-chunksize map's time went there. These two are one inline
 // memcpy per value, and write exactly what cereal's binary archives write (same layout, same
 // size tags), so a type that serialises with cereal serialises here unchanged. They are a
 // matched pair, one wire format, hence one header.
-
-#include "wire_reader.h"
 
 #include <cereal/cereal.hpp>
 #include <cstddef>
@@ -17,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <type_traits>
+#include <vector>
 
 namespace forkscope::detail {
 
@@ -25,7 +25,8 @@ namespace forkscope::detail {
 /// bytes per int would zero-fill and bump its size through an out-of-line call every time.
 class ByteOutputArchive : public cereal::OutputArchive<ByteOutputArchive, cereal::AllowEmptyClassElision> {
 public:
-    explicit ByteOutputArchive(Bytes& out) : OutputArchive(this), out_(out), used_(out.size()) {}
+    explicit ByteOutputArchive(std::vector<std::uint8_t>& out)
+        : OutputArchive(this), out_(out), used_(out.size()) {}
     ByteOutputArchive(const ByteOutputArchive&) = delete;
     ByteOutputArchive& operator=(const ByteOutputArchive&) = delete;
     ~ByteOutputArchive() { out_.resize(used_); }
@@ -43,7 +44,7 @@ public:
 private:
     void growFor(std::size_t size);
 
-    Bytes& out_;
+    std::vector<std::uint8_t>& out_;
     std::size_t used_; ///< bytes of out_ that hold data; the rest is room grown ahead
 };
 
