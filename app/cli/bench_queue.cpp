@@ -29,26 +29,24 @@ double perSecond(long count, Clock::time_point start) {
 /// The clock starts once the child says it is ready: its start-up (fork, the engine's
 /// bootstrap, copy-on-write faults) is start latency, measured elsewhere, not throughput.
 double timeTransfer(long count, const std::function<void()>& produce, const std::function<void()>& consume) {
-    auto [goRead, goWrite] = fdio::makePipe();
-    auto [readyRead, readyWrite] = fdio::makePipe();
-    const int goFd = goRead.get();
-    const int readyFd = readyWrite.get();
-    Process producer(getContext(StartMethod::Fork), [&, goFd, readyFd](TaskArgs&) {
+    auto [mine, theirs] = fdio::makeSocketPair(); // "ready" one way, "go" the other
+    const int theirFd = theirs.get();
+    Process producer(getContext(StartMethod::Fork), [&, theirFd](TaskArgs&) {
         const char ready = 'r';
-        fdio::writeAll(readyFd, &ready, 1, 30.0, "ready");
-        char byte = 0;
-        (void)fdio::readExact(goFd, &byte, 1, 30.0, "go");
+        fdio::writeAll(theirFd, &ready, 1, 30.0, "ready");
+        char go = 0;
+        (void)fdio::readExact(theirFd, &go, 1, 30.0, "go");
         produce();
     });
     producer.start();
-    readyWrite.reset(); // a producer that dies before it is ready is an EOF, not a timeout
+    theirs.reset(); // a producer that dies before it is ready is an EOF, not a timeout
     char ready = 0;
-    if (!fdio::readExact(readyRead.get(), &ready, 1, 30.0, "ready")) {
+    if (!fdio::readExact(mine.get(), &ready, 1, 30.0, "ready")) {
         throw ProcessError("benchmark producer ended before it was ready");
     }
     const auto start = Clock::now();
     const char go = 'g';
-    fdio::writeAll(goWrite.get(), &go, 1, 5.0, "go");
+    fdio::writeAll(mine.get(), &go, 1, 5.0, "go");
     consume();
     const double rate = perSecond(count, start);
     producer.join(60.0);
