@@ -185,8 +185,9 @@ double bareRingRate(long count, int firstPause) {
 /// where the two processes run: a side that looks again at once catches each item as soon as
 /// it is published, so the slot's lines cross between the cores with every item, one at a
 /// time; one that waits longer lets the other side run ahead and then takes a run of items
-/// whose lines move together (on the machine of docs/performance.md: 21, 33 and 53 M/s for
-/// 1, 64 and 512 pauses in one placement). The fastest is what shared memory can do here.
+/// whose lines move together (on the machine of docs/performance.md: 22–24, 36–37 and
+/// 52–54 M/s for 1, 64 and 512 pauses in one placement). The fastest is what shared memory
+/// can do here.
 double bareRingLimit(long count) {
     double best = 0;
     for (const int firstPause : {1, 64, 512}) {
