@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace forkscope::cli {
@@ -144,12 +145,21 @@ double bareRingRate(long count, int firstPause) {
     // Slot `position` is free for the put of `position` when its sequence is `position`, and
     // holds that item when it is `position + 1`.
     const int longestPause = std::max(64, firstPause);
+    // After a while it yields between looks, as ShmQueue does: if the two processes ever share
+    // a CPU (a loaded machine), a side that only spins would hold it for a whole time slice
+    // per item.
+    constexpr int kPausesBeforeYielding = 4096;
     auto await = [&](const std::atomic<std::uint64_t>& sequence, std::uint64_t expected) {
-        for (int run = firstPause; sequence.load(std::memory_order_acquire) != expected;
+        for (int run = firstPause, spent = 0; sequence.load(std::memory_order_acquire) != expected;
              run = std::min(run * 2, longestPause)) {
+            if (spent >= kPausesBeforeYielding) {
+                std::this_thread::yield();
+                continue;
+            }
             for (int i = 0; i < run; ++i) {
                 cpuRelax();
             }
+            spent += run;
         }
     };
     const double rate = timeTransfer(
