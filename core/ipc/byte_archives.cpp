@@ -15,4 +15,10 @@ void ByteInputArchive::refuseTruncated(std::size_t size) const {
                             std::to_string(in_.size()) + " bytes");
 }
 
+void ByteInputArchive::refuseElementCount(std::uint64_t count) const {
+    throw cereal::Exception("a string or container at offset " + std::to_string(at_) + " declares " +
+                            std::to_string(count) + " elements, but only " +
+                            std::to_string(in_.size() - at_) + " bytes follow");
+}
+
 } // namespace forkscope::detail

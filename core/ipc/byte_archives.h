@@ -64,8 +64,20 @@ public:
         at_ += size;
     }
 
+    /// Checks the element count of a string or container before cereal sizes it: every element
+    /// takes at least one byte, so a count larger than the bytes left is corrupt — refused here
+    /// rather than found by a resize to billions of elements (which would allocate and zero
+    /// them, or abort a sanitizer build). The one type this refuses wrongly is a container of
+    /// empty elements that cereal elides (zero bytes each) longer than what follows it.
+    [[gnu::always_inline]] void checkElementCount(std::uint64_t count) const {
+        if (count > in_.size() - at_) [[unlikely]] {
+            refuseElementCount(count);
+        }
+    }
+
 private:
     [[noreturn]] void refuseTruncated(std::size_t size) const;
+    [[noreturn]] void refuseElementCount(std::uint64_t count) const;
 
     std::span<const std::uint8_t> in_;
     std::size_t at_ = 0;
@@ -90,10 +102,13 @@ CEREAL_SERIALIZE_FUNCTION_NAME(Archive& ar, cereal::NameValuePair<T>& t) {
     ar(t.value);
 }
 
-template <class Archive, class T>
-CEREAL_ARCHIVE_RESTRICT(ByteInputArchive, ByteOutputArchive)
-CEREAL_SERIALIZE_FUNCTION_NAME(Archive& ar, cereal::SizeTag<T>& t) {
+template <class T> void CEREAL_SAVE_FUNCTION_NAME(ByteOutputArchive& ar, const cereal::SizeTag<T>& t) {
     ar(t.size);
+}
+
+template <class T> void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, cereal::SizeTag<T>& t) {
+    ar(t.size);
+    ar.checkElementCount(static_cast<std::uint64_t>(t.size));
 }
 
 template <class T> void CEREAL_SAVE_FUNCTION_NAME(ByteOutputArchive& ar, const cereal::BinaryData<T>& bd) {

@@ -246,18 +246,25 @@ private Q_SLOTS:
         }
         QVERIFY(decoded == original);
 
-        // Bytes cut short are an error that says where, never a read past the end.
-        const std::span<const std::uint8_t> cut(ours.data(), ours.size() - 3);
-        ArchiveCase partial;
-        try {
-            detail::ByteInputArchive archive(cut);
-            archive(partial);
-            QFAIL("a truncated chunk was decoded");
-        } catch (const cereal::Exception& e) {
-            QVERIFY2(std::string(e.what()).find("ends after " + std::to_string(cut.size()) + " bytes") !=
-                         std::string::npos,
-                     e.what());
-        }
+        // Bytes cut short are an error that says where, never a read past the end: inside a
+        // number, and inside the last string (whose declared length no longer fits).
+        auto decodeError = [](std::span<const std::uint8_t> bytes) -> std::string {
+            ArchiveCase partial;
+            try {
+                detail::ByteInputArchive archive(bytes);
+                archive(partial);
+            } catch (const cereal::Exception& e) {
+                return e.what();
+            }
+            return "decoded";
+        };
+        const std::string inNumber = decodeError(std::span(ours.data(), 2));
+        QVERIFY2(inNumber.find("4 bytes at offset 0: the encoded data ends after 2 bytes") !=
+                     std::string::npos,
+                 inNumber.c_str());
+        const std::string inString = decodeError(std::span(ours.data(), ours.size() - 3));
+        QVERIFY2(inString.find("declares 3 elements, but only 0 bytes follow") != std::string::npos,
+                 inString.c_str());
     }
 
     void taggedMessagesRoundTripInCerealsFormat() {
@@ -290,17 +297,25 @@ private Q_SLOTS:
         // Cut short: the archive's own error, with the type asked for.
         std::vector<std::uint8_t> cut = tagged::encode(std::string(100, 'x'));
         cut.resize(cut.size() - 1);
-        QVERIFY(throwsWith<SerializationError>([&] { (void)tagged::decode<std::string>(cut, where); },
-                                               {"cannot be decoded as", "ends after"}));
-        // The right tag, then a string that claims 2^62 bytes: refused as an error, not a
-        // std::length_error or a bad_alloc from the string's resize, and nothing is allocated.
+        QVERIFY(
+            throwsWith<SerializationError>([&] { (void)tagged::decode<std::string>(cut, where); },
+                                           {"cannot be decoded as", "declares 100 elements, but only 99"}));
+        // The right tag, then a string that claims 2^62 bytes, or a vector 1000 ints with one
+        // int behind it: refused before anything is sized for them (a resize would throw
+        // length_error, or allocate and zero gigabytes, or abort the ASan build).
         std::vector<std::uint8_t> absurd = tagged::encode(std::string("x"));
-        const std::size_t lengthAt = absurd.size() - 1 - sizeof(std::uint64_t);
         const std::uint64_t huge = std::uint64_t{1} << 62;
-        std::memcpy(absurd.data() + lengthAt, &huge, sizeof huge);
+        std::memcpy(absurd.data() + absurd.size() - 1 - sizeof huge, &huge, sizeof huge);
         QVERIFY(throwsWith<SerializationError>(
             [&] { (void)tagged::decode<std::string>(absurd, where); },
-            {"get<T> on the test queue", "cannot be decoded as", "longer than"}));
+            {"get<T> on the test queue", "cannot be decoded as", "declares 4611686018427387904 elements"}));
+        std::vector<std::uint8_t> tooMany = tagged::encode(std::vector<int>{7});
+        const std::uint64_t thousand = 1000;
+        std::memcpy(tooMany.data() + tooMany.size() - sizeof(int) - sizeof thousand, &thousand,
+                    sizeof thousand);
+        QVERIFY(
+            throwsWith<SerializationError>([&] { (void)tagged::decode<std::vector<int>>(tooMany, where); },
+                                           {"declares 1000 elements", "only 4 bytes follow"}));
         // Nothing at all.
         QVERIFY(throwsWith<SerializationError>([&] { (void)tagged::decode<int>({}, where); },
                                                {"cannot be decoded as"}));
