@@ -228,8 +228,7 @@ std::vector<Figure> benchQueue(const BenchOptions& options) {
     figures.push_back(measureInterleaved(
         makeFigure("shm_queue_mpmc_small_msgs_per_s", "msgs/s",
                    "fastest of 3 bare lock-free SPSC rings in shared memory, 64-byte items (ShmQueue in "
-                   "ManyToMany mode; "
-                   "no target)",
+                   "ManyToMany mode; no target)",
                    false, 0.0),
         options, [&] { return shmQueueRate(ringMessages, ShmQueue::Mode::ManyToMany); },
         [&] { return bareRingLimit(ringMessages); }));

@@ -39,6 +39,13 @@ template <class T> [[nodiscard]] std::vector<std::uint8_t> encode(const T& objec
 /// called for an error, so building it costs nothing on the way of every message.
 template <class T, class Where>
 [[nodiscard]] T decode(std::span<const std::uint8_t> payload, const Where& where) {
+    auto cannotDecode = [&](const std::string& why) {
+        return SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() + " (" +
+                                  why + ")");
+    };
+    // A corrupt length in front of a string or a container is refused by the archive before
+    // anything is sized; one of large elements can still ask for more than memory allows.
+    const char* tooLarge = "it declares a string or container longer than memory allows";
     T value{};
     try {
         detail::ByteInputArchive archive(payload);
@@ -50,15 +57,11 @@ template <class T, class Where>
         }
         archive(value);
     } catch (const cereal::Exception& e) {
-        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() + " (" +
-                                 e.what() + ")");
+        throw cannotDecode(e.what());
     } catch (const std::length_error&) {
-        // A corrupt length in front of a string or a container: cereal sizes it before reading.
-        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() +
-                                 " (it declares a string or container longer than memory allows)");
+        throw cannotDecode(tooLarge);
     } catch (const std::bad_alloc&) {
-        throw SerializationError(where() + ": the message cannot be decoded as " + typeName<T>() +
-                                 " (it declares a string or container longer than memory allows)");
+        throw cannotDecode(tooLarge);
     }
     return value;
 }
