@@ -18,11 +18,13 @@
 #include <cereal/types/vector.hpp>
 #include <cstring>
 #include <map>
+#include <new>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 using namespace forkscope;
 using namespace forkscope::test;
@@ -66,6 +68,23 @@ struct Sample {
     std::map<int, std::string> labels;
     template <class Archive> void serialize(Archive& ar) { ar(name, values, labels); }
     bool operator==(const Sample&) const = default;
+};
+
+/// A type whose load fails as a container's resize does when it asks for more than memory
+/// allows (std::length_error past max_size(), std::bad_alloc when the allocation fails): the
+/// archive's element-count check cannot see a container of large elements coming, and really
+/// reaching either error would take a multi-gigabyte allocation.
+template <class Error> struct FailsToAllocate {
+    template <class Archive> void save(Archive& ar) const { ar(std::uint64_t{1}); }
+    template <class Archive> void load(Archive& ar) {
+        std::uint64_t count = 0;
+        ar(count);
+        if constexpr (std::is_same_v<Error, std::bad_alloc>) {
+            throw std::bad_alloc();
+        } else {
+            throw Error("vector::_M_default_append");
+        }
+    }
 };
 
 using ArchiveCase =
@@ -319,6 +338,20 @@ private Q_SLOTS:
         // Nothing at all.
         QVERIFY(throwsWith<SerializationError>([&] { (void)tagged::decode<int>({}, where); },
                                                {"cannot be decoded as"}));
+        // A size that passed the count check but not the allocator: the same error, not an
+        // escaping length_error or bad_alloc (which a receiving thread would not expect).
+        QVERIFY(throwsWith<SerializationError>(
+            [&] {
+                (void)tagged::decode<FailsToAllocate<std::length_error>>(
+                    tagged::encode(FailsToAllocate<std::length_error>{}), where);
+            },
+            {"get<T> on the test queue", "cannot be decoded as", "longer than memory allows"}));
+        QVERIFY(throwsWith<SerializationError>(
+            [&] {
+                (void)tagged::decode<FailsToAllocate<std::bad_alloc>>(
+                    tagged::encode(FailsToAllocate<std::bad_alloc>{}), where);
+            },
+            {"cannot be decoded as", "FailsToAllocate", "longer than memory allows"}));
     }
 
     void verifyPayloadSizeMismatch() {
