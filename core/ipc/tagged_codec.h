@@ -1,6 +1,6 @@
 #pragma once
 
-#include "byte_archives.h"
+#include "process/byte_archives.h"
 #include "process/errors.h"
 #include "process/type_name.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ipc/byte_archives.h"
+#include "process/byte_archives.h"
 #include "wire_reader.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "ipc/byte_archives.h"
+#include "process/byte_archives.h"
 #include "process/errors.h"
 #include "process/task_registry.h"
 #include "process/type_name.h"

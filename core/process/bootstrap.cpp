@@ -1,30 +1,28 @@
 #include "bootstrap.h"
 
+#include "byte_archives.h"
 #include "errors.h"
 #include "events/tracer.h"
 
 #include <cstdio>
 #include <fcntl.h>
-#include <sstream>
 #include <unistd.h>
 
 namespace forkscope {
 
 std::vector<std::uint8_t> Bootstrap::encode() const {
-    std::ostringstream out;
+    std::vector<std::uint8_t> bytes;
     {
-        cereal::BinaryOutputArchive archive(out);
+        detail::ByteOutputArchive archive(bytes);
         archive(*this);
     }
-    const std::string bytes = std::move(out).str();
-    return {bytes.begin(), bytes.end()};
+    return bytes;
 }
 
 Bootstrap Bootstrap::decode(std::span<const std::uint8_t> bytes) {
     Bootstrap result;
     try {
-        std::istringstream in(std::string(bytes.begin(), bytes.end()));
-        cereal::BinaryInputArchive archive(in);
+        detail::ByteInputArchive archive(bytes);
         archive(result);
     } catch (const std::exception& e) {
         throw SerializationError(std::string("damaged bootstrap message: ") + e.what());

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "byte_archives.h"
 #include "errors.h"
 #include "events/emit.h"
 #include "fd_table.h"
 #include "type_name.h"
 
-#include <cereal/archives/binary.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/optional.hpp>
@@ -14,7 +14,6 @@
 #include <cereal/types/vector.hpp>
 #include <cstddef>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -25,8 +24,8 @@ namespace forkscope {
 /// One argument in its serialised form, as it travels in a spawn/forkserver bootstrap.
 struct SerializedArg {
     std::string name;
-    std::string typeId; ///< typeid(T).name(): the same binary on both sides, so it must match
-    std::string blob;
+    std::string typeId;             ///< typeid(T).name(): the same binary on both sides, so it must match
+    std::vector<std::uint8_t> blob; ///< the value in cereal's binary format (byte_archives.h)
 
     template <class Archive> void serialize(Archive& ar) { ar(name, typeId, blob); }
 };
@@ -37,16 +36,18 @@ namespace detail {
 template <class T>
 constexpr bool isCerealSerializable =
     std::conjunction_v<std::negation<std::is_pointer<T>>, std::negation<std::is_member_pointer<T>>,
-                       cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>,
-                       cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>>;
+                       cereal::traits::is_output_serializable<T, ByteOutputArchive>,
+                       cereal::traits::is_input_serializable<T, ByteInputArchive>>;
 
-template <class T> std::string saveBlob(const void* value) {
-    std::ostringstream out;
+/// The same archives as every message's (tagged_codec.h), so a type that can travel through a
+/// Queue can be a start argument too, and the other way round.
+template <class T> std::vector<std::uint8_t> saveBlob(const void* value) {
+    std::vector<std::uint8_t> blob;
     {
-        cereal::BinaryOutputArchive archive(out);
+        ByteOutputArchive archive(blob);
         archive(*static_cast<const T*>(value));
     }
-    return std::move(out).str();
+    return blob;
 }
 
 template <class T> std::string whyNotSerializable() {
@@ -96,7 +97,7 @@ private:
     std::string name_;
     const std::type_info* type_ = nullptr;
     std::shared_ptr<void> value_;
-    std::string (*save_)(const void*) = nullptr;
+    std::vector<std::uint8_t> (*save_)(const void*) = nullptr;
     std::string whyNot_;
 };
 
@@ -137,9 +138,8 @@ public:
                 // loading) is overwritten by the handle that arrived: it registers no trace object.
                 decoded_[index] = trace::withoutRegistration([&] {
                     auto value = std::make_shared<T>();
-                    std::istringstream in(arg.blob);
                     FdTable::Scope scope(fds_);
-                    cereal::BinaryInputArchive archive(in);
+                    detail::ByteInputArchive archive(arg.blob);
                     archive(*value);
                     return value;
                 });

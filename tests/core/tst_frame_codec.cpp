@@ -3,12 +3,12 @@
 // the type check, corrupt lengths). No I/O, so these also describe what a fuzzer must never
 // get past.
 #include "engine_test.h"
-#include "ipc/byte_archives.h"
 #include "ipc/crc32c.h"
 #include "ipc/frame_codec.h"
 #include "ipc/ipc_errors.h"
 #include "ipc/payload_checksum.h"
 #include "ipc/tagged_codec.h"
+#include "process/byte_archives.h"
 #include "test_main.h"
 
 #include <cereal/archives/binary.hpp>

@@ -2,6 +2,7 @@
 // globals, the entry guard, parent death, and the forkserver's defences.
 #include "engine_test.h"
 #include "process/auth_handshake.h"
+#include "process/bootstrap.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/forkserver.h"
@@ -10,6 +11,7 @@
 #include "test_main.h"
 
 #include <QProcess>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -211,6 +213,40 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(receiveText(report.read.get())), QStringLiteral("4242"));
         p.join(10.0);
         QCOMPARE(p.exitCode(), std::optional<int>(0));
+    }
+
+    void damagedBootstrapIsRefused() {
+        // What a fresh image decodes first: a damaged one is a SerializationError that says
+        // so, never a crash or an allocation sized by garbage.
+        Bootstrap sent;
+        sent.taskName = "reportArgument";
+        sent.args.push_back(Arg(named("value", 4242)).serialize(0, "spawn"));
+        const std::vector<std::uint8_t> bytes = sent.encode();
+        const Bootstrap received = Bootstrap::decode(bytes);
+        QCOMPARE(received.taskName, sent.taskName);
+        QCOMPARE(received.args.size(), std::size_t{1});
+        QCOMPARE(received.args[0].name, std::string("value"));
+        QVERIFY(received.args[0].blob == sent.args[0].blob);
+        QCOMPARE(TaskArgs::fromSerialized(received.args, {}).get<int>(0), 4242);
+
+        for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+            const std::string why = errorOf([&] { (void)Bootstrap::decode(std::span(bytes).first(cut)); });
+            QVERIFY2(why.find("damaged bootstrap message") != std::string::npos, why.c_str());
+        }
+        // The argument count is where the encodings with none and with one argument part:
+        // claiming 2^40 arguments there is refused before a vector is sized for them.
+        Bootstrap none = sent;
+        none.args.clear();
+        std::vector<std::uint8_t> absurd = none.encode();
+        const auto split = static_cast<std::size_t>(
+            std::mismatch(absurd.begin(), absurd.end(), bytes.begin()).first - absurd.begin());
+        const std::uint64_t count = std::uint64_t{1} << 40;
+        QVERIFY(split + sizeof count <= absurd.size());
+        std::memcpy(absurd.data() + split, &count, sizeof count);
+        const std::string why = errorOf([&] { (void)Bootstrap::decode(absurd); });
+        QVERIFY2(why.find("damaged bootstrap message") != std::string::npos &&
+                     why.find("declares 1099511627776 elements") != std::string::npos,
+                 why.c_str());
     }
 
     void globalsUnderEachMethod_data() { addStartMethodRows(); }
