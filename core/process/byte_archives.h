@@ -2,12 +2,12 @@
 
 // cereal's binary format, read from and written to bytes directly: the archives of every
 // message (ipc/tagged_codec.h: Connection::send/recv and the queues' items), of a pool chunk's
-// arguments and results, and of start arguments and the bootstrap a fresh image decodes. cereal::BinaryOutputArchive goes through std::ostream, so every int
-// cost a virtual streambuf call and a vector insert (and the same on the way in): half of a
-// default-chunksize map's time went there. These two are one inline memcpy per value, and
-// write exactly what cereal's binary archives write (same layout, same size tags), so a type
-// that serialises with cereal serialises here unchanged. They are a matched pair, one wire
-// format, hence one header.
+// arguments and results, and of start arguments and the bootstrap a fresh image decodes.
+// cereal::BinaryOutputArchive goes through std::ostream, so every int cost a virtual streambuf
+// call and a vector insert (and the same on the way in): half of a default-chunksize map's time
+// went there. These two are one inline memcpy per value, and write exactly what cereal's binary
+// archives write (same layout, same size tags), so a type that serialises with cereal
+// serialises here unchanged. They are a matched pair, one wire format, hence one header.
 
 #include <cereal/cereal.hpp>
 #include <cstddef>
