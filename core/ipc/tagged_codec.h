@@ -23,16 +23,11 @@ namespace forkscope {
 namespace tagged {
 
 template <class T> [[nodiscard]] std::vector<std::uint8_t> encode(const T& object) {
-    std::vector<std::uint8_t> bytes;
-    {
-        detail::ByteOutputArchive archive(bytes);
-        // The tag as cereal writes a std::string (a 64-bit length, then the characters),
-        // without building one.
-        const char* tag = typeid(T).name();
-        const auto length = static_cast<std::uint64_t>(std::strlen(tag));
-        archive(cereal::make_size_tag(length), cereal::binary_data(tag, length), object);
-    }
-    return bytes;
+    // The tag as cereal writes a std::string (a 64-bit length, then the characters), without
+    // building one.
+    const char* tag = typeid(T).name();
+    const auto length = static_cast<std::uint64_t>(std::strlen(tag));
+    return detail::encodeBytes(cereal::make_size_tag(length), cereal::binary_data(tag, length), object);
 }
 
 /// `where()` names the receiving side in errors ("recv<int> on connection fd 7"); it is only

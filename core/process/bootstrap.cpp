@@ -11,12 +11,7 @@
 namespace forkscope {
 
 std::vector<std::uint8_t> Bootstrap::encode() const {
-    std::vector<std::uint8_t> bytes;
-    {
-        detail::ByteOutputArchive archive(bytes);
-        archive(*this);
-    }
-    return bytes;
+    return detail::encodeBytes(*this);
 }
 
 Bootstrap Bootstrap::decode(std::span<const std::uint8_t> bytes) {

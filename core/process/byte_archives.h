@@ -119,6 +119,18 @@ template <class T> void CEREAL_LOAD_FUNCTION_NAME(ByteInputArchive& ar, cereal::
     ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
 }
 
+/// `values` in cereal's binary format, as one byte vector: what a message, a start argument
+/// and a bootstrap are encoded with (the archive has finished, and cut the vector to what it
+/// wrote, when this returns).
+template <class... T> [[nodiscard]] std::vector<std::uint8_t> encodeBytes(const T&... values) {
+    std::vector<std::uint8_t> bytes;
+    {
+        ByteOutputArchive archive(bytes);
+        archive(values...);
+    }
+    return bytes;
+}
+
 } // namespace forkscope::detail
 
 CEREAL_REGISTER_ARCHIVE(forkscope::detail::ByteOutputArchive)

@@ -42,12 +42,7 @@ constexpr bool isCerealSerializable =
 /// The same archives as every message's (tagged_codec.h), so a type that can travel through a
 /// Queue can be a start argument too, and the other way round.
 template <class T> std::vector<std::uint8_t> saveBlob(const void* value) {
-    std::vector<std::uint8_t> blob;
-    {
-        ByteOutputArchive archive(blob);
-        archive(*static_cast<const T*>(value));
-    }
-    return blob;
+    return encodeBytes(*static_cast<const T*>(value));
 }
 
 template <class T> std::string whyNotSerializable() {
