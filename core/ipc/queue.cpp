@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <unistd.h>
 
@@ -34,8 +35,8 @@ struct Queue::Local {
     std::condition_variable notEmpty;
     std::vector<std::vector<std::uint8_t>> buffer;
     std::thread feeder;
-    bool closing = false; ///< close() was called: flush, then stop
-    bool closed = false;
+    bool closing = false;            ///< close() was called: flush, then stop
+    std::atomic<bool> closed{false}; ///< written under `mutex`; get() reads it without
     bool joinCancelled = false;
     std::atomic<std::size_t> buffered{0};
     /// The feeder is inside a write. Together with a full pipe, seen by snapshot(), that is a
@@ -62,6 +63,11 @@ Queue::Queue(std::size_t maxsize, std::string_view name) : Queue(maxsize, name, 
 
 Queue::Queue(std::size_t maxsize, std::string_view name, ObjectKind kind)
     : shared_(std::make_shared<Shared>()) {
+    if (maxsize > kUnbounded) {
+        // Cast to the semaphore's 32 bits it would wrap (2^32 would become a queue of 0).
+        throw ProcessError("Queue(maxsize=" + std::to_string(maxsize) + "): more than " +
+                           std::to_string(kUnbounded) + ", the most a semaphore can count");
+    }
     auto [reader, writer] = makePipe(false, trace::kUntraced);
     shared_->reader = std::move(reader);
     shared_->writer = std::move(writer);
@@ -85,16 +91,37 @@ Queue::Shared* Queue::sharedOrThrow() const {
     return shared_.get();
 }
 
+namespace {
+/// Serialises the creation of a process's Local across threads. Held across no fork (the atfork
+/// handlers take it before and release it after), so a fork child never inherits it locked.
+std::mutex g_localCreation;
+std::once_flag g_localCreationAtfork;
+} // namespace
+
 Queue::Local& Queue::local() const {
     Shared* shared = sharedOrThrow();
-    if (!shared->local || shared->local->pid != ThreadIdentity::pid()) {
-        if (shared->local) {
-            // Inherited through fork: its thread object names a thread of the parent, and its
-            // mutex may have been held at fork time. Never touch or destroy it here.
-            new std::shared_ptr<Local>(std::move(shared->local)); // NOLINT: deliberate leak in the child
-        }
-        shared->local = std::make_shared<Local>();
+    const pid_t pid = ThreadIdentity::pid();
+    if (Local* here = shared->localHere.load(std::memory_order_acquire);
+        here != nullptr && here->pid == pid) {
+        return *here;
     }
+    std::call_once(g_localCreationAtfork, [] {
+        ::pthread_atfork([] { g_localCreation.lock(); }, [] { g_localCreation.unlock(); },
+                         [] { g_localCreation.unlock(); });
+    });
+    // Two threads of a process may put for the first time at once: one creates, the other
+    // waits here and then finds it.
+    std::lock_guard lock(g_localCreation);
+    if (shared->local && shared->local->pid == pid) {
+        return *shared->local;
+    }
+    if (shared->local) {
+        // Inherited through fork: its thread object names a thread of the parent, and its
+        // mutex may have been held at fork time. Never touch or destroy it here.
+        new std::shared_ptr<Local>(std::move(shared->local)); // NOLINT: deliberate leak in the child
+    }
+    shared->local = std::make_shared<Local>();
+    shared->localHere.store(shared->local.get(), std::memory_order_release);
     return *shared->local;
 }
 
@@ -216,10 +243,18 @@ void Queue::close() {
 
 void Queue::joinThread() {
     Local& here = local();
-    if (!here.closed) {
-        throw ProcessError("joinThread() on " + describe() + " before close(): the feeder would never stop");
+    bool cancelled = false;
+    {
+        std::lock_guard lock(here.mutex);
+        if (!here.closed) {
+            throw ProcessError("joinThread() on " + describe() +
+                               " before close(): the feeder would never stop");
+        }
+        cancelled = here.joinCancelled;
     }
-    if (here.feeder.joinable() && here.feeder.get_id() != std::this_thread::get_id()) {
+    // As in Python, cancelJoinThread() cancels this join too: the feeder may be stuck on a
+    // pipe nobody reads, and the caller said it will not wait for it.
+    if (!cancelled && here.feeder.joinable() && here.feeder.get_id() != std::this_thread::get_id()) {
         joinFeederTraced(sharedOrThrow()->traceId, here.buffered.load(), [&] { here.feeder.join(); });
     }
 }
@@ -234,16 +269,23 @@ QueueSnapshot Queue::snapshot() const {
     const Shared* shared = sharedOrThrow();
     QueueSnapshot s;
     s.items = qsize();
-    if (shared->local && shared->local->pid == ThreadIdentity::pid()) {
-        s.bufferedHere = shared->local->buffered.load();
+    Local* here = shared->localHere.load(std::memory_order_acquire);
+    if (here != nullptr && here->pid != ThreadIdentity::pid()) {
+        here = nullptr; // the parent's, inherited through fork
+    }
+    // This process's feeder closes the write end under its mutex once it has flushed after
+    // close(): hold it while the end is looked at, so the fd is never read as it is closed.
+    std::unique_lock<std::mutex> feederState;
+    if (here != nullptr) {
+        feederState = std::unique_lock(here->mutex);
+        s.bufferedHere = here->buffered.load();
     }
     const Connection& end = shared->writer.closed() ? shared->reader : shared->writer;
     if (!end.closed()) {
         s.pipeBytesUnread = end.bytesUnread();
         s.pipeCapacity = end.capacity();
     }
-    const bool writing =
-        shared->local && shared->local->pid == ThreadIdentity::pid() && shared->local->writing.load();
+    const bool writing = here != nullptr && here->writing.load();
     s.feederBlocked = writing && s.pipeCapacity > 0 && s.pipeBytesUnread + kPipeBuf > s.pipeCapacity;
     return s;
 }

@@ -7,6 +7,7 @@
 #include "sync/lock.h"
 #include "tagged_codec.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,8 @@ public:
     /// `name` labels the queue in a trace (kind Queue, capacity = its pipe's F_GETPIPE_SZ in
     /// bytes); trace::kUntraced ("") makes it silent. Its pipe, locks and semaphore are never
     /// traced on their own: the queue's events say what they do.
+    /// `maxsize` 0 is unbounded; above 2^31 - 1 (the semaphore's range, Python's SEM_VALUE_MAX)
+    /// it is refused with ProcessError.
     explicit Queue(std::size_t maxsize = 0, std::string_view name = "queue");
 
     template <class T> void put(const T& item, bool block = true, Timeout timeout = std::nullopt) {
@@ -67,7 +70,8 @@ public:
     void close();
     /// Waits for the feeder to flush everything (only after close()).
     void joinThread();
-    /// This process will not wait for its feeder at exit: buffered items may be lost.
+    /// This process will not wait for its feeder at exit, and joinThread() returns at once:
+    /// buffered items may be lost.
     void cancelJoinThread();
 
     [[nodiscard]] QueueSnapshot snapshot() const;
@@ -115,7 +119,10 @@ private:
         BoundedSemaphore slots{1, trace::kUntraced};
         std::size_t maxsize = 0;
         std::uint64_t traceId = 0;
-        std::shared_ptr<Local> local; ///< this process's feeder state (rebuilt after fork)
+        /// This process's feeder state (rebuilt after fork). Written only by local(), under a
+        /// process-wide mutex, before `localHere` publishes it; never replaced within a process.
+        std::shared_ptr<Local> local;
+        std::atomic<Local*> localHere{nullptr}; ///< local.get(), for the lock-free first look
     };
     Shared* sharedOrThrow() const;
     Local& local() const;

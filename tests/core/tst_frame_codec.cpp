@@ -10,6 +10,7 @@
 #include "ipc/tagged_codec.h"
 #include "process/byte_archives.h"
 #include "test_main.h"
+#include "throws_with.h"
 
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/map.hpp>
@@ -41,23 +42,6 @@ std::vector<std::uint8_t> pattern(std::size_t size) {
         data[i] = static_cast<std::uint8_t>((i * 131u + 7u) & 0xFFu);
     }
     return data;
-}
-
-/// Expects an E whose message contains every one of `words`.
-template <class E, class F> bool throwsWith(F&& f, std::initializer_list<const char*> words) {
-    try {
-        f();
-    } catch (const E& e) {
-        const std::string what = e.what();
-        for (const char* word : words) {
-            if (what.find(word) == std::string::npos) {
-                qWarning("message lacks '%s': %s", word, what.c_str());
-                return false;
-            }
-        }
-        return true;
-    }
-    return false;
 }
 
 /// A user type with the usual templated serialize(): it must travel the same way through the

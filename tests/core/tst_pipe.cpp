@@ -11,6 +11,7 @@
 #include "process/fd_io.h"
 #include "process_test_support.h"
 #include "test_main.h"
+#include "throws_with.h"
 
 #include <algorithm>
 #include <cereal/types/vector.hpp>
@@ -148,19 +149,6 @@ void shrinkBuffer(const Connection& writer) {
     } else {
         QVERIFY(::fcntl(writer.fileno(), F_SETPIPE_SZ, 4096) >= 0);
     }
-}
-
-template <class E, class F> bool throwsWith(F&& f, const std::string& word) {
-    try {
-        f();
-    } catch (const E& e) {
-        if (std::string(e.what()).find(word) == std::string::npos) {
-            qWarning("message lacks '%s': %s", word.c_str(), e.what());
-            return false;
-        }
-        return true;
-    }
-    return false;
 }
 
 } // namespace
@@ -458,13 +446,17 @@ private Q_SLOTS:
 
         sendByte(gate2.write.get()); // waiter: send "x" on the idle pipe
         sendByte(gate2.write.get()); // ... and exit
-        waiter.join(kWait);
+        // Not joined first: wait() itself must sleep until the process ends and wake then.
         ready = wait({mine, sender, waiter}, kWait);
         QCOMPARE(ready.size(), std::size_t{1});
         QVERIFY(std::get<Process>(ready[0]) == waiter);
+        waiter.join(kWait);
         QCOMPARE(wait({mine, idleIn}, kWait).size(), std::size_t{1});
 
         sendByte(gate1.write.get()); // sender exits: its process and our end (EOF) are ready
+        ready = wait({sender}, kWait);
+        QCOMPARE(ready.size(), std::size_t{1});
+        QVERIFY(std::get<Process>(ready[0]) == sender);
         sender.join(kWait);
         // EOF comes once every copy of the peer's end is closed; under forkserver the server
         // drops its passing copy on its own schedule, so wait for it rather than assume it.

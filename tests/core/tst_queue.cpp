@@ -8,6 +8,7 @@
 #include "process/context.h"
 #include "process_test_support.h"
 #include "test_main.h"
+#include "throws_with.h"
 
 #include <chrono>
 #include <thread>
@@ -27,6 +28,52 @@ void putLarge(TaskArgs& args) {
     }
 }
 FORKSCOPE_TASK(putLarge);
+
+/// Puts the large item, says "put" on the report pipe once put() has returned (the item is in
+/// this process's feeder, not yet in the pipe), then ends: its exit waits for the feeder.
+void putLargeAndSay(TaskArgs& args) {
+    Queue q = args.get<Queue>(0);
+    q.put(std::string(kLarge, 'X'));
+    sendText(args.get<FdHandle>(1).fd(), "put");
+}
+FORKSCOPE_TASK(putLargeAndSay);
+
+/// Puts the large item nobody reads, cancels the join, closes and joins the feeder: joinThread()
+/// must return at once, as in Python. Says "joined" when it did.
+void putLargeCancelThenJoin(TaskArgs& args) {
+    Queue q = args.get<Queue>(0);
+    q.put(std::string(kLarge, 'X'));
+    q.cancelJoinThread();
+    q.close();
+    q.joinThread();
+    sendText(args.get<FdHandle>(1).fd(), "joined");
+}
+FORKSCOPE_TASK(putLargeCancelThenJoin);
+
+/// The child's side of a bounded Queue(2) that the parent has filled: a timed put is Full; a
+/// blocking put waits until the parent gets; a timed get on the emptied queue is Empty.
+void boundedQueueChild(TaskArgs& args) {
+    Queue q = args.get<Queue>(0);
+    const int report = args.get<FdHandle>(1).fd();
+    const int go = args.get<FdHandle>(2).fd();
+    try {
+        q.put(9, true, 0.05);
+        sendText(report, "put went through a full queue");
+        return;
+    } catch (const QueueFullError&) {
+        sendText(report, "full");
+    }
+    q.put(10, true, 10.0); // room comes when the parent gets
+    sendText(report, "put");
+    awaitByte(go); // the parent has got everything
+    try {
+        (void)q.get<int>(true, 0.05);
+        sendText(report, "got from an empty queue");
+    } catch (const QueueEmptyError&) {
+        sendText(report, "empty");
+    }
+}
+FORKSCOPE_TASK(boundedQueueChild);
 
 void putNumbers(TaskArgs& args) {
     Queue q = args.get<Queue>(0);
@@ -147,14 +194,22 @@ private Q_SLOTS:
     void joinBeforeGetDeadlocks() {
         FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
         Queue q;
-        Process p = rowContext().process(&putLarge, {q});
+        TestPipe report;
+        Process p = rowContext().process(&putLargeAndSay, {q, report.writeHandle()});
         p.start();
+        // put() returned in the child (a put that wrote the pipe itself would block here
+        // instead), and its feeder has filled the pipe: the child is now past its task, in its
+        // exit, which waits for the feeder.
+        QCOMPARE(receiveText(report.read.get()), std::string("put"));
+        QVERIFY(eventually([&] {
+            const QueueSnapshot s = q.snapshot();
+            return s.pipeBytesUnread + 4096 > s.pipeCapacity;
+        }));
         // The guideline's example: join first. The child cannot exit while its feeder still
         // holds most of the item, and nobody reads the pipe: a bounded join proves the hang.
-        p.join(1.0);
+        p.join(0.5);
         QVERIFY2(!p.exitCode().has_value(), "the child must still be blocked on its feeder");
         QVERIFY(p.isAlive());
-        QVERIFY(q.snapshot().pipeBytesUnread > 0);
         // Getting the item releases it.
         QCOMPARE(q.get<std::string>(true, 10.0).size(), kLarge);
         p.join(10.0);
@@ -180,6 +235,80 @@ private Q_SLOTS:
         p.start();
         p.join(10.0);
         QCOMPARE(p.exitCode(), std::optional<int>(0)); // exited without flushing: the data is lost
+    }
+
+    void joinThreadAfterCancelReturns_data() { addStartMethodRows(); }
+    void joinThreadAfterCancelReturns() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
+        Queue q; // this process keeps the read end open and never reads: the feeder stays blocked
+        TestPipe report;
+        Process p = rowContext().process(&putLargeCancelThenJoin, {q, report.writeHandle()});
+        p.start();
+        QCOMPARE(receiveText(report.read.get()), std::string("joined"));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+    }
+
+    void boundedQueueAcrossProcesses_data() { addStartMethodRows(); }
+    void boundedQueueAcrossProcesses() {
+        FORKSCOPE_SKIP_FORKED_THREADS_UNDER_TSAN(); // the child's feeder is a thread
+        Queue q(2);                                 // the semaphore that bounds it is shared with the child
+        q.put(1);
+        q.put(2);
+        TestPipe report;
+        TestPipe go;
+        Process p = rowContext().process(&boundedQueueChild, {q, report.writeHandle(), go.readHandle()});
+        p.start();
+        QCOMPARE(receiveText(report.read.get()), std::string("full"));
+        QCOMPARE(q.qsize(), std::size_t(2));
+        QCOMPARE(q.get<int>(true, 10.0), 1); // frees the slot the child's blocking put waits for
+        QCOMPARE(receiveText(report.read.get()), std::string("put"));
+        QCOMPARE(q.get<int>(true, 10.0), 2);
+        QCOMPARE(q.get<int>(true, 10.0), 10);
+        QCOMPARE(q.qsize(), std::size_t(0));
+        sendByte(go.write.get());
+        QCOMPARE(receiveText(report.read.get()), std::string("empty"));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        q.close(); // this process put too: its feeder holds the queue until it stops
+        q.joinThread();
+    }
+
+    void firstPutsFromManyThreads() {
+        // Each thread's first put() creates or finds this process's feeder state: several at
+        // once must share one feeder, and every item must arrive, in each thread's order.
+        Queue q;
+        constexpr int kThreads = 4;
+        constexpr int kEach = 200;
+        std::vector<std::thread> putters;
+        for (int t = 0; t < kThreads; ++t) {
+            putters.emplace_back([&q, t] {
+                for (int i = 0; i < kEach; ++i) {
+                    q.put(std::pair<int, int>(t, i));
+                }
+            });
+        }
+        std::vector<int> next(kThreads, 0);
+        for (int n = 0; n < kThreads * kEach; ++n) {
+            auto [t, i] = q.get<std::pair<int, int>>(true, 10.0);
+            QCOMPARE(i, next[static_cast<std::size_t>(t)]);
+            ++next[static_cast<std::size_t>(t)];
+        }
+        for (std::thread& putter : putters) {
+            putter.join();
+        }
+        QVERIFY(q.empty());
+        q.close();
+        q.joinThread();
+    }
+
+    void maxsizeBeyondTheSemaphoreIsRefused() {
+        QVERIFY(throwsWith<ProcessError>([] { Queue q(std::size_t(1) << 32); }, "4294967296"));
+        QVERIFY(
+            throwsWith<ProcessError>([] { JoinableQueue q(std::size_t(0x80000000)); }, "most a semaphore"));
+        Queue largest(0x7fffffff);
+        QCOMPARE(largest.maxsize(), std::size_t(0x7fffffff));
+        QVERIFY(!largest.full());
     }
 
     void timeoutsRaiseEmptyAndFull() {
