@@ -269,7 +269,12 @@ constexpr int kYields = 32;
 template <class Attempt>
 bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atomic<std::uint32_t>& waiting,
                   const Deadline& deadline, bool block) {
-    for (int run = 1, spent = 0; block && spent < kSpinPauses;
+    if (!block) {
+        // One more look, and no announcing: a waiter's fence is a membarrier() that interrupts
+        // every CPU, and its count would make the other side pay a futex wake for nobody.
+        return attempt();
+    }
+    for (int run = 1, spent = 0; spent < kSpinPauses;
          spent += run, run = std::min(run * 2, kLongestPauseRun)) {
         if (attempt()) {
             return true;
@@ -278,7 +283,7 @@ bool spinThenWait(Attempt attempt, std::atomic<std::uint32_t>& signal, std::atom
             cpuRelax();
         }
     }
-    for (int i = 0; i < kYields && block && !deadline.expired(); ++i) {
+    for (int i = 0; i < kYields && !deadline.expired(); ++i) {
         if (attempt()) {
             return true;
         }
