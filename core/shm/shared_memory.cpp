@@ -73,6 +73,9 @@ struct SharedMemory::State {
 };
 
 SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::size_t size) {
+    if (name) {
+        name = shmname::withLeadingSlash(std::move(*name));
+    }
     if (!create) {
         if (!name) {
             throw std::invalid_argument(
@@ -203,12 +206,17 @@ void SharedMemory::close() {
 
 void SharedMemory::unlink() {
     State& s = state();
-    const bool unregister = s.registered && s.creatorPid == ::getpid();
     const int rc = ::shm_unlink(s.name.c_str());
     const int error = errno;
-    if (unregister) {
-        // Unregistered even if the name was already gone: nothing is left for the tracker.
+    if (s.creatorPid == ::getpid()) {
         s.registered = false;
+    }
+    if (rc == 0) {
+        // Whoever removes the name tells the tracker, creator or not (Python's unlink() does
+        // too): only one unlink of a name can succeed, so it is taken back exactly once, and a
+        // consumer that unlinks what its producer created leaves no stale registration behind
+        // for the tracker to "clean up" at the end. A process with no tracker channel (a fresh
+        // image that attached by name) has nothing to tell.
         ResourceTracker::instance().unregisterResource(s.name, kType);
     }
     if (rc != 0) {

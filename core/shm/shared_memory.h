@@ -25,8 +25,9 @@ namespace forkscope {
 ///
 /// Copies are handles to the same mapping. As a start argument it travels as its name (plus the
 /// tracker's channel): the child attaches, it never owns, so the child's exit never unlinks it.
-/// Names must start with '/', contain no other '/', no control characters, and be at most
-/// 255 bytes; a bad name is refused with std::invalid_argument (Python's ValueError).
+/// A name given without its leading '/' gets one (as Python adds it); it may contain no other
+/// '/', no control characters, and be at most 255 bytes; a bad name is refused with
+/// std::invalid_argument (Python's ValueError).
 class SharedMemory {
 public:
     /// An empty handle (what a start argument is decoded into).
@@ -56,8 +57,9 @@ public:
     /// Unmaps and closes the fd (for every copy of this handle); the segment itself remains.
     /// Idempotent, like Python's close().
     void close();
-    /// Removes the name (the memory lives until the last mapping goes). In the creator it also
-    /// unregisters from the resource tracker. Python's unlink(); an already removed name is an
+    /// Removes the name (the memory lives until the last mapping goes) and, when that succeeded,
+    /// unregisters it from the resource tracker, in whichever process unlinks (if it has a
+    /// channel). Python's unlink(); an already removed name is an
     /// OsError(ENOENT), like FileNotFoundError.
     void unlink();
 

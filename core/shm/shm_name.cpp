@@ -5,8 +5,18 @@
 
 namespace forkscope::shmname {
 
+std::string withLeadingSlash(std::string name) {
+    if (!name.empty() && name.front() != '/') {
+        name.insert(name.begin(), '/');
+    }
+    return name;
+}
+
 std::string problem(std::string_view name) {
-    if (name.empty() || name.front() != '/') {
+    if (name.empty()) {
+        return "it is empty";
+    }
+    if (name.front() != '/') {
         return "it must start with '/'";
     }
     if (name.size() == 1) {

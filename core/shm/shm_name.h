@@ -14,6 +14,10 @@ namespace shmname {
 /// safe side of every libc's prefixing.
 inline constexpr std::size_t kMaxLength = 255;
 
+/// `name` with a '/' put in front when it has none, as Python's SharedMemory does (its names
+/// are given and shown without it); an empty name stays empty, for check() to refuse.
+[[nodiscard]] std::string withLeadingSlash(std::string name);
+
 /// Why `name` is not acceptable, or an empty string if it is.
 [[nodiscard]] std::string problem(std::string_view name);
 

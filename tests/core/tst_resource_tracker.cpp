@@ -9,6 +9,7 @@
 #include "shm/shared_memory.h"
 #include "shm/tracker_message.h"
 #include "test_main.h"
+#include "throws_with.h"
 
 #include <fcntl.h>
 #include <filesystem>
@@ -103,6 +104,16 @@ void createWithInheritedChannel(TaskArgs& args) {
 }
 FORKSCOPE_TASK(createWithInheritedChannel);
 
+/// arg 0: a segment created by the parent (brings its tracker channel along); arg 1: report.
+/// Unlinks what it merely attached to, as a consumer may, and says so.
+void unlinkAttached(TaskArgs& args) {
+    SharedMemory shm = args.get<SharedMemory>(0);
+    const bool creator = shm.isCreator();
+    shm.unlink();
+    sendText(args.get<FdHandle>(1).fd(), creator ? "creator unlinked" : "unlinked");
+}
+FORKSCOPE_TASK(unlinkAttached);
+
 void sendRaw(int fd, const std::vector<std::uint8_t>& bytes) {
     QVERIFY(fdio::waitFor(fd, POLLOUT, 5.0));
     QCOMPARE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
@@ -186,6 +197,41 @@ private Q_SLOTS:
         // Still registered by us alone: stopping our tracker now is what removes it.
         QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
         QVERIFY(!existsInDevShm(shm.name()));
+    }
+
+    void unlinkByAnAttachedChildUnregisters_data() { addStartMethodRows(); }
+    void unlinkByAnAttachedChildUnregisters() {
+        // A tracker whose stderr we can read: started by the create below, while stderr is a pipe.
+        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
+        TestPipe errors;
+        const int savedStderr = ::dup(STDERR_FILENO);
+        QVERIFY(savedStderr >= 0);
+        ::dup2(errors.write.get(), STDERR_FILENO);
+        std::optional<SharedMemory> shm;
+        try {
+            shm = SharedMemory::create(64);
+        } catch (...) {
+        }
+        ::dup2(savedStderr, STDERR_FILENO);
+        ::close(savedStderr);
+        QVERIFY(shm.has_value());
+        const std::string name = shm->name();
+
+        TestPipe report;
+        Process p = rowContext().process(&unlinkAttached, {*shm, report.writeHandle()});
+        p.start();
+        QCOMPARE(receiveText(report.read.get()), std::string("unlinked"));
+        p.join(10.0);
+        QCOMPARE(p.exitCode(), std::optional<int>(0));
+        QVERIFY(!existsInDevShm(name));
+        // The child took the registration back: at its end the tracker finds nothing leaked
+        // (it used to report the name as leaked and fail to unlink it).
+        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
+        errors.write.reset();
+        const std::string said = readAll(errors.read.get(), 10.0);
+        QVERIFY2(said.find(name) == std::string::npos && said.find("leaked") == std::string::npos,
+                 said.c_str());
+        QVERIFY(throwsWith<OsError>([&] { shm->unlink(); }, "unlink")); // gone already: ENOENT
     }
 
     void cleansUpAfterParentKilledWithSigkill_data() { addStartMethodRows(); }

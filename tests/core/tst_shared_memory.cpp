@@ -206,16 +206,31 @@ private Q_SLOTS:
         QCOMPARE(names.size(), std::size_t(20));
     }
 
+    void aNameWithoutItsSlashGetsOne() {
+        // Python's SharedMemory takes and shows names without the leading '/' and adds it
+        // itself: such a name must work here too, and mean the same segment as with the '/'.
+        const std::string bare = "fs_plain_" + std::to_string(::getpid());
+        SharedMemory shm = SharedMemory::create(64, bare);
+        QCOMPARE(QString::fromStdString(shm.name()), QString::fromStdString("/" + bare));
+        QVERIFY(existsInDevShm(shm.name()));
+        writeString(shm, 0, "one segment");
+        SharedMemory byBare = SharedMemory::attach(bare);
+        SharedMemory bySlash = SharedMemory::attach("/" + bare);
+        QCOMPARE(QString::fromStdString(readString(byBare, 0, 64)), QStringLiteral("one segment"));
+        QCOMPARE(QString::fromStdString(readString(bySlash, 0, 64)), QStringLiteral("one segment"));
+        byBare.unlink(); // unlinks the creator's segment: one name
+        QVERIFY(!existsInDevShm(shm.name()));
+    }
+
     void badNamesAreRefused_data() {
         QTest::addColumn<QByteArray>("name");
         QTest::addColumn<QString>("rule");
-        QTest::newRow("no leading slash") << QByteArray("fs_plain") << "start with '/'";
         QTest::newRow("inner slash") << QByteArray("/fs/inner") << "'/' after the leading one";
         QTest::newRow("newline injection") << QByteArray("/fs_x\nUNREGISTER /fs_victim") << "newline";
         QTest::newRow("control character") << QByteArray("/fs_\x1b[31m") << "control characters";
         QTest::newRow("too long") << QByteArray("/" + QByteArray(300, 'a')) << "NAME_MAX";
         QTest::newRow("only a slash") << QByteArray("/") << "at least one character";
-        QTest::newRow("empty") << QByteArray() << "start with '/'";
+        QTest::newRow("empty") << QByteArray() << "empty";
         QTest::newRow("dot dot") << QByteArray("/..") << "directories";
     }
     void badNamesAreRefused() {
