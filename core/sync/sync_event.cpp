@@ -8,6 +8,7 @@ namespace forkscope {
 
 struct SyncEvent::State {
     std::atomic<std::uint32_t> flag{0};
+    std::atomic<std::uint32_t> sets{0};    ///< set() calls (wrapping): the futex word waiters sleep on
     std::atomic<std::uint32_t> waiters{0}; ///< a dead waiter leaves it high: only costs a wake call
     std::uint64_t traceId = 0;             ///< written once by the creator, before any other process sees it
 };
@@ -25,9 +26,11 @@ void SyncEvent::bind() {
 
 void SyncEvent::set() {
     state_->flag.store(1);
+    // After the flag: a waiter that sees the count move sees the flag set (unless cleared since).
+    state_->sets.fetch_add(1);
     trace::emit(EventType::EventSet, state_->traceId);
     if (state_->waiters.load() > 0) {
-        futexWake(state_->flag, INT_MAX);
+        futexWake(state_->sets, INT_MAX);
     }
 }
 
@@ -44,6 +47,10 @@ bool SyncEvent::isSet() const {
     return state_->flag.load() != 0;
 }
 
+std::uint32_t SyncEvent::waiting() const {
+    return state_->waiters.load();
+}
+
 bool SyncEvent::wait(Timeout timeout) {
     if (state_->flag.load() != 0) {
         return true;
@@ -51,18 +58,29 @@ bool SyncEvent::wait(Timeout timeout) {
     const std::uint64_t id = state_->traceId;
     trace::emit(EventType::EventWait, id);
     const Deadline deadline = Deadline::after(timeout);
-    while (state_->flag.load() == 0) {
-        state_->waiters.fetch_add(1);
-        const bool woken = futexWait(state_->flag, 0, deadline);
-        state_->waiters.fetch_sub(1);
-        if (!woken) {
-            const bool set = state_->flag.load() != 0;
-            trace::emit(EventType::EventWake, id, set ? 0 : 1);
-            return set;
+    auto woke = [&](bool set, bool timedOut) {
+        trace::emit(EventType::EventWake, id, timedOut ? 1 : 0);
+        return set;
+    };
+    for (;;) {
+        const std::uint32_t seen = state_->sets.load();
+        if (state_->flag.load() != 0) {
+            return woke(true, false);
         }
+        // Counted before the futex looks at `sets` (both seq_cst): a set() that does not see
+        // this waiter has already moved `sets`, so the futex does not sleep.
+        state_->waiters.fetch_add(1);
+        const bool beforeDeadline = futexWait(state_->sets, seen, deadline);
+        state_->waiters.fetch_sub(1);
+        const bool set = state_->flag.load() != 0;
+        if (state_->sets.load() != seen) {
+            return woke(set, false); // a set() came; the flag may be cleared again by now
+        }
+        if (!beforeDeadline) {
+            return woke(set, true);
+        }
+        // Woken by a signal or spuriously: sleep again.
     }
-    trace::emit(EventType::EventWake, id, 0);
-    return true;
 }
 
 } // namespace forkscope

@@ -10,9 +10,12 @@ namespace forkscope {
 
 /// A flag processes can wait for (Python's multiprocessing.Event).
 ///
-/// One futex word and no lock: set() is a store and a futex wake, so it never blocks, even when
-/// a waiter was killed in the middle of wait() (Python's Event, built on a Condition, can hang
-/// in that case, and so can one built on a process-shared pthread condition variable).
+/// Two words and no lock: the flag, and a count of set() calls that waiters sleep on (a futex).
+/// set() is two stores and a futex wake, so it never blocks, even when a waiter was killed in
+/// the middle of wait() (Python's Event, built on a Condition, can hang in that case, and so can
+/// one built on a process-shared pthread condition variable). Waiting on the count rather than
+/// on the flag is what makes a pulse — set() then clear() at once — wake every waiter, as in
+/// Python, where a woken wait() returns the flag as it is by then.
 class SyncEvent {
 public:
     /// `name` labels it in a trace; trace::kUntraced ("") makes it silent (no events).
@@ -21,8 +24,12 @@ public:
     void set();
     void clear();
     [[nodiscard]] bool isSet() const;
-    /// Waits until set or the timeout; returns the flag (false on timeout), like Python.
+    /// Waits until set or the timeout; returns the flag (false on timeout), like Python. A wait
+    /// woken by set() returns even if clear() came first (then false), as Python's does.
     bool wait(Timeout timeout = std::nullopt);
+    /// How many are inside wait() now, across processes (a killed waiter stays counted: it only
+    /// costs set() a futex wake).
+    [[nodiscard]] std::uint32_t waiting() const;
     /// The trace object id (the same in every process), 0 when untraced.
     [[nodiscard]] std::uint64_t traceId() const;
 

@@ -8,7 +8,9 @@
 #include "process/fd_io.h"
 
 #include <QtTest/QtTest>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace forkscope::test {
 
@@ -33,6 +35,19 @@ std::string receiveText(int fd, double timeoutSeconds = 10.0);
 /// Blocks until one byte can be read from fd (the parent's "go"), or EOF.
 void awaitByte(int fd);
 void sendByte(int fd);
+
+/// A bounded poll for state another process or thread changes (no sleep: it yields the CPU).
+/// True as soon as predicate() is; false if it still is not after `seconds`.
+template <class Predicate> bool eventually(Predicate predicate, double seconds = 10.0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) {
+            return true;
+        }
+        std::this_thread::yield();
+    }
+    return predicate();
+}
 
 /// The data rows every start-method test uses.
 void addStartMethodRows();

@@ -152,17 +152,6 @@ void shmEcho(TaskArgs& args) {
 }
 FORKSCOPE_TASK(shmEcho);
 
-template <class Predicate> bool eventually(Predicate predicate, double seconds = 10.0) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) {
-            return true;
-        }
-        std::this_thread::yield();
-    }
-    return predicate();
-}
-
 } // namespace
 
 class TestQueue : public forkscope::test::EngineTest {

@@ -4,6 +4,7 @@
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
+#include "process/proc_stat.h"
 #include "process_test_support.h"
 #include "sync/barrier.h"
 #include "sync/bounded_semaphore.h"
@@ -35,18 +36,6 @@ constexpr int kAccepted = 6;
 bool receiveByte(int fd) {
     char byte = 0;
     return fdio::readExact(fd, &byte, 1, 10.0, "ready byte");
-}
-
-/// A bounded poll for state another process changes (no sleep: yields the CPU).
-template <class Predicate> bool waitUntil(Predicate predicate, double seconds = 10.0) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (!predicate()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        ::sched_yield();
-    }
-    return true;
 }
 
 /// Holds lock arg 0, says "held" on arg 1, releases after a byte (or EOF) on arg 2.
@@ -351,6 +340,48 @@ private Q_SLOTS:
         QVERIFY(!event.wait(0.01));
     }
 
+    void eventPulseWakesEveryWaiter_data() { addStartMethodRows(); }
+    void eventPulseWakesEveryWaiter() {
+        // set() then clear(): in Python every waiter's wait() returns, False if the flag is
+        // clear by the time it runs again. To be sure it is, both waiters are stopped (SIGSTOP)
+        // inside wait() while the pulse happens; continued, each must return false at once, not
+        // sleep on until its own 10 s timeout.
+        SyncEvent event;
+        TestPipe waitingA;
+        TestPipe waitingB;
+        Process a = rowContext().process(&waitEvent, {event, waitingA.writeHandle()});
+        Process b = rowContext().process(&waitEvent, {event, waitingB.writeHandle()});
+        a.start();
+        b.start();
+        QVERIFY(receiveByte(waitingA.read.get()));
+        QVERIFY(receiveByte(waitingB.read.get()));
+        QVERIFY(eventually([&] { return event.waiting() == 2; }));
+        const pid_t pids[] = {*a.pid(), *b.pid()};
+        for (pid_t pid : pids) {
+            QCOMPARE(::kill(pid, SIGSTOP), 0);
+            QVERIFY(eventually([pid] {
+                const auto stat = ProcStat::read(pid);
+                return stat && stat->state == 'T';
+            }));
+        }
+        event.set();
+        event.clear();
+        for (pid_t pid : pids) {
+            QCOMPARE(::kill(pid, SIGCONT), 0);
+        }
+        // Within 3 s for both (their own timeout is 10 s); exit 3 is wait() returning false.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+        const auto left = [&] {
+            return std::max(
+                0.0, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+        };
+        a.join(left());
+        b.join(left());
+        QCOMPARE(a.exitCode(), std::optional<int>(3));
+        QCOMPARE(b.exitCode(), std::optional<int>(3));
+        QCOMPARE(event.waiting(), 0u);
+    }
+
     void eventSetAfterWaiterKilled_data() { addStartMethodRows(); }
     void eventSetAfterWaiterKilled() {
         SyncEvent event;
@@ -358,6 +389,8 @@ private Q_SLOTS:
         Process victim = rowContext().process(&waitEvent, {event, waiting.writeHandle()});
         victim.start();
         QVERIFY(receiveByte(waiting.read.get()));
+        // Killed inside wait(), not before it: it counted itself as a waiter, which it never undoes.
+        QVERIFY(eventually([&] { return event.waiting() == 1; }));
         victim.kill();
         victim.join(10.0);
         QCOMPARE(victim.exitCode(), std::optional<int>(-SIGKILL));
@@ -381,7 +414,7 @@ private Q_SLOTS:
         Process b = rowContext().process(&barrierWait, {barrier, reportsB.writeHandle()});
         a.start();
         b.start();
-        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 2; }));
+        QVERIFY(eventually([&] { return barrier.nWaiting() == 2; }));
         std::set<std::string> indices{std::to_string(barrier.wait(10.0))};
         indices.insert(receiveText(reportsA.read.get()));
         indices.insert(receiveText(reportsB.read.get()));
@@ -422,7 +455,7 @@ private Q_SLOTS:
         };
         // abort() breaks a waiting child's wait.
         Process first = startWaiter();
-        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 1; }));
+        QVERIFY(eventually([&] { return barrier.nWaiting() == 1; }));
         barrier.abort();
         QCOMPARE(receiveText(reports.read.get()), std::string("broken"));
         QVERIFY(barrier.broken());
@@ -439,7 +472,7 @@ private Q_SLOTS:
 
         // reset() while a child waits: the child gets BrokenBarrierError, the barrier works after.
         Process second = startWaiter();
-        QVERIFY(waitUntil([&] { return barrier.nWaiting() == 1; }));
+        QVERIFY(eventually([&] { return barrier.nWaiting() == 1; }));
         barrier.reset();
         QCOMPARE(receiveText(reports.read.get()), std::string("broken"));
         QVERIFY(!barrier.broken());
