@@ -1,6 +1,7 @@
 // Cross-process synchronisation primitives (Python's multiprocessing.synchronize) under each
 // start method: every blocking call is bounded, children report through pipes, nothing sleeps.
 #include "engine_test.h"
+#include "ipc/wait.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "process/fd_handle.h"
@@ -100,6 +101,25 @@ void waitForFlag(TaskArgs& args) {
     exitProcess(condition.waitFor([&] { return flag.get() == 1; }, 10.0) ? 0 : 3);
 }
 FORKSCOPE_TASK(waitForFlag);
+
+/// Says "waiting" on arg 2 while holding the Condition's lock (arg 0), then waits for a token
+/// (Value arg 1 > 0) and takes one. A spurious wake-up finds no token and waits on: only a
+/// notification meant for it lets it go. Exits 0 with a token, 3 without (after 10 s).
+void takeToken(TaskArgs& args) {
+    Condition& condition = args.get<Condition>(0);
+    Value<int>& tokens = args.get<Value<int>>(1);
+    bool took = false;
+    {
+        std::lock_guard guard(condition);
+        sendByte(args.get<FdHandle>(2).fd());
+        took = condition.waitFor([&] { return tokens.get() > 0; }, 10.0);
+        if (took) {
+            tokens.set(tokens.get() - 1);
+        }
+    } // released before the exit: the parent takes the lock again
+    exitProcess(took ? 0 : 3);
+}
+FORKSCOPE_TASK(takeToken);
 
 void notifyWithoutLock(TaskArgs& args) {
     try {
@@ -278,6 +298,57 @@ private Q_SLOTS:
             p.join(10.0);
             QCOMPARE(p.exitCode(), std::optional<int>(0));
         }
+    }
+
+    void conditionNotifyOneThenAll_data() { addStartMethodRows(); }
+    void conditionNotifyOneThenAll() {
+        // Three children sleep in wait(); notify(1) with one token lets exactly one go (it may
+        // wake more, as documented, but they find no token); notifyAll() with two lets the rest.
+        Condition condition;
+        Value<int> tokens(0);
+        std::vector<TestPipe> ready(3);
+        std::vector<Process> waiters;
+        for (TestPipe& pipe : ready) {
+            waiters.push_back(rowContext().process(&takeToken, {condition, tokens, pipe.writeHandle()}));
+            waiters.back().start();
+        }
+        for (TestPipe& pipe : ready) {
+            QVERIFY(receiveByte(pipe.read.get()));
+        }
+        auto waitables = [&] {
+            std::vector<Waitable> all;
+            for (Process& p : waiters) {
+                if (!p.exitCode()) {
+                    all.emplace_back(p);
+                }
+            }
+            return all;
+        };
+        {
+            // Granted once the last child released the lock inside wait(): all three sleep.
+            QVERIFY(condition.acquire(true, 10.0));
+            tokens.set(1);
+            condition.notify(1);
+            condition.release();
+        }
+        const auto first = wait(waitables(), 5.0);
+        QCOMPARE(first.size(), std::size_t{1});
+        Process done = std::get<Process>(first[0]);
+        done.join(5.0);
+        QCOMPARE(done.exitCode(), std::optional<int>(0));
+        QCOMPARE(waitables().size(), std::size_t{2}); // the other two still wait
+        QVERIFY(wait(waitables(), 0.1).empty());
+        {
+            QVERIFY(condition.acquire(true, 10.0));
+            tokens.set(2);
+            condition.notifyAll();
+            condition.release();
+        }
+        for (Process& p : waiters) {
+            p.join(5.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+        }
+        QCOMPARE(tokens.get(), 0);
     }
 
     void conditionNotifyAfterWaiterKilled_data() { addStartMethodRows(); }
