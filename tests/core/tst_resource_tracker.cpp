@@ -114,6 +114,27 @@ void unlinkAttached(TaskArgs& args) {
 }
 FORKSCOPE_TASK(unlinkAttached);
 
+/// Stops this process's tracker and starts a new one whose stderr is `errors` (our own stderr
+/// is the pipe only while it starts), so that a test can read what the tracker says.
+bool restartTrackerWritingTo(const TestPipe& errors) {
+    if (ResourceTracker::instance().stop() != std::optional<int>(0)) {
+        return false;
+    }
+    const int savedStderr = ::dup(STDERR_FILENO);
+    if (savedStderr < 0 || ::dup2(errors.write.get(), STDERR_FILENO) < 0) {
+        return false;
+    }
+    bool started = true;
+    try {
+        ResourceTracker::instance().ensureRunning();
+    } catch (const std::exception&) {
+        started = false;
+    }
+    ::dup2(savedStderr, STDERR_FILENO);
+    ::close(savedStderr);
+    return started && ResourceTracker::instance().pid() > 0;
+}
+
 void sendRaw(int fd, const std::vector<std::uint8_t>& bytes) {
     QVERIFY(fdio::waitFor(fd, POLLOUT, 5.0));
     QCOMPARE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
@@ -201,20 +222,9 @@ private Q_SLOTS:
 
     void unlinkByAnAttachedChildUnregisters_data() { addStartMethodRows(); }
     void unlinkByAnAttachedChildUnregisters() {
-        // A tracker whose stderr we can read: started by the create below, while stderr is a pipe.
-        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
         TestPipe errors;
-        const int savedStderr = ::dup(STDERR_FILENO);
-        QVERIFY(savedStderr >= 0);
-        ::dup2(errors.write.get(), STDERR_FILENO);
-        std::optional<SharedMemory> shm;
-        try {
-            shm = SharedMemory::create(64);
-        } catch (...) {
-        }
-        ::dup2(savedStderr, STDERR_FILENO);
-        ::close(savedStderr);
-        QVERIFY(shm.has_value());
+        QVERIFY(restartTrackerWritingTo(errors));
+        std::optional<SharedMemory> shm = SharedMemory::create(64);
         const std::string name = shm->name();
 
         TestPipe report;
@@ -337,15 +347,17 @@ private Q_SLOTS:
         QVERIFY(!existsInDevShm(second.name()));
     }
 
+    void killedTrackerIsRestartedByAChildThatAdoptedIt_data() { addStartMethodRows(); }
     void killedTrackerIsRestartedByAChildThatAdoptedIt() {
-        // A spawn child adopts our channel (it arrives with a SharedMemory argument); we kill the
-        // tracker; the child's next registration fails with EPIPE and it starts its own.
+        // The child has our channel (inherited under fork; under spawn and forkserver it arrives
+        // with the SharedMemory argument and is adopted); we kill the tracker; the child's next
+        // registration fails with EPIPE and it starts its own.
         SharedMemory shm = SharedMemory::create(64);
         TestPipe ready;
         TestPipe gate;
         TestPipe report;
-        Process child(getContext(StartMethod::Spawn), &createAfterGate,
-                      {shm, ready.writeHandle(), gate.readHandle(), report.writeHandle()});
+        Process child = rowContext().process(
+            &createAfterGate, {shm, ready.writeHandle(), gate.readHandle(), report.writeHandle()});
         child.start();
         char byte = 0;
         QVERIFY(fdio::readExact(ready.read.get(), &byte, 1, 10.0, "ready"));
@@ -381,6 +393,8 @@ private Q_SLOTS:
     }
 
     void semaphoresUseTheSameChannel() {
+        TestPipe errors;
+        QVERIFY(restartTrackerWritingTo(errors));
         const std::string name = "/fs_test_sem_" + std::to_string(::getpid());
         sem_t* semaphore = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
         QVERIFY(semaphore != SEM_FAILED);
@@ -390,6 +404,10 @@ private Q_SLOTS:
         QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0));
         QVERIFY2(!std::filesystem::exists("/dev/shm/sem." + name.substr(1)),
                  "the semaphore was not unlinked");
+        errors.write.reset();
+        const std::string said = readAll(errors.read.get(), 10.0);
+        QVERIFY2(said.find("1 leaked semaphore objects") != std::string::npos, said.c_str());
+        QVERIFY2(said.find("removed semaphore '" + name + "'") != std::string::npos, said.c_str());
     }
 
     void normalExitStopsTheTrackerAndCleansUp_data() { addStartMethodRows(); }
