@@ -9,6 +9,7 @@
 #include "process/runtime.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
@@ -77,6 +78,13 @@ void ResourceTracker::refreshAfterForkLocked() {
 
 bool ResourceTracker::knownDeadLocked() const {
     return trackerPidfd_ && fdio::waitFor(trackerPidfd_.get(), POLLIN, 0.0);
+}
+
+bool ResourceTracker::peerGoneLocked() const {
+    // The tracker never writes after its "ready": a hang-up is the only thing to see here. This
+    // is how a process that did not start the tracker (no pidfd) sees it died.
+    pollfd probe{channel_.get(), POLLRDHUP, 0};
+    return ::poll(&probe, 1, 0) == 1 && (probe.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
 }
 
 void ResourceTracker::startLocked() {
@@ -241,6 +249,15 @@ bool ResourceTracker::adopt(int channel) {
 std::optional<int> ResourceTracker::stop(double timeoutSeconds) {
     std::lock_guard lock(mutex_);
     refreshAfterForkLocked();
+    if (!owned_.empty() && channel_ && (knownDeadLocked() || peerGoneLocked())) {
+        // Killed after our last registration, so nothing has noticed yet: without a new
+        // tracker, what this process leaves behind would stay in /dev/shm with no word said.
+        try {
+            restartLocked();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "forkscope: could not restart the resource tracker at exit: %s\n", e.what());
+        }
+    }
     owned_.clear();
     channel_.reset();
     std::optional<int> result;

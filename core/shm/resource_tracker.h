@@ -53,7 +53,8 @@ public:
     /// it to exit — it does once no other process holds the channel — and reaps it; the result
     /// is its exit code then, std::nullopt if it is still running (other holders remain) or
     /// was not ours. Everything this process had registered is forgotten: the tracker cleans
-    /// it up at its EOF. Python's ResourceTracker._stop().
+    /// it up at its EOF. A tracker found dead with something still registered is restarted
+    /// first, so that it is cleaned up all the same. Python's ResourceTracker._stop().
     std::optional<int> stop(double timeoutSeconds = 5.0);
 
 private:
@@ -62,6 +63,7 @@ private:
 
     void refreshAfterForkLocked();
     [[nodiscard]] bool knownDeadLocked() const;
+    [[nodiscard]] bool peerGoneLocked() const;
     void deliverLocked(const TrackerMessage& message);
     /// Sends one record; false if the tracker is gone (EPIPE/ECONNRESET).
     bool sendLocked(const TrackerMessage& message);

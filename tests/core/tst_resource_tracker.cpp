@@ -347,6 +347,19 @@ private Q_SLOTS:
         QVERIFY(!existsInDevShm(second.name()));
     }
 
+    void trackerKilledAfterTheLastRegistrationIsRestartedAtStop() {
+        // Nothing is registered after the kill, so only stop() (the exit) can notice it.
+        SharedMemory leaked = SharedMemory::create(64);
+        const pid_t killed = ResourceTracker::instance().pid();
+        QVERIFY(killed > 0);
+        QCOMPARE(::kill(killed, SIGKILL), 0);
+        QVERIFY(waitForExit(killed, 10.0));
+        leaked.close();
+        QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0)); // the new one's code
+        QVERIFY2(!existsInDevShm(leaked.name()), "left behind by a tracker killed before the exit");
+        QVERIFY(!childPids().contains(killed)); // the dead one was reaped too
+    }
+
     void killedTrackerIsRestartedByAChildThatAdoptedIt_data() { addStartMethodRows(); }
     void killedTrackerIsRestartedByAChildThatAdoptedIt() {
         // The child has our channel (inherited under fork; under spawn and forkserver it arrives
