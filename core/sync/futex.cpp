@@ -28,6 +28,7 @@ bool before(const timespec& a, const timespec& b) {
 
 Deadline Deadline::after(Timeout timeout) {
     Deadline deadline;
+    timeout = boundedTimeout(timeout);
     if (!timeout) {
         return deadline;
     }

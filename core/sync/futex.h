@@ -17,6 +17,14 @@ namespace forkscope {
 
 using Timeout = std::optional<double>; ///< seconds; nullopt = wait forever; <= 0 = do not wait
 
+/// Longer than this (about 31 years, infinity included) is forever: no clock can add it without
+/// overflowing (a double of seconds cast to time_t or to microseconds is undefined beyond that).
+inline constexpr double kForeverSeconds = 1e9;
+/// `timeout` with anything above kForeverSeconds made nullopt (forever).
+[[nodiscard]] inline Timeout boundedTimeout(Timeout timeout) noexcept {
+    return timeout && *timeout > kForeverSeconds ? Timeout{} : timeout;
+}
+
 /// An absolute CLOCK_MONOTONIC point (or none: forever), so that loops around spurious wakeups
 /// do not stretch the caller's timeout.
 class Deadline {

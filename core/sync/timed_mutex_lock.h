@@ -12,6 +12,7 @@ namespace forkscope {
 /// Boost 1.74 takes an absolute CLOCK_REALTIME ptime (pthread_mutex_timedlock).
 inline bool lockInterprocessMutex(boost::interprocess::interprocess_mutex& mutex, bool block,
                                   Timeout timeout) {
+    timeout = boundedTimeout(timeout);
     if (!block || (timeout && *timeout <= 0)) {
         return mutex.try_lock();
     }

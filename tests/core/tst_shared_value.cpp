@@ -41,15 +41,26 @@ void mutateShared(TaskArgs& args) {
 FORKSCOPE_TASK(mutateShared);
 
 /// Waits at the barrier (so both workers overlap), then increments the Value n times: under its
-/// lock when it has one, as a bare get-then-set otherwise.
+/// lock when it has one, as a bare get-then-set otherwise. With the lock, worker `index` (arg 4)
+/// writes the value it saw at its first and at its last increment into `seen` (arg 3) at
+/// 2 * index and 2 * index + 1: two workers whose spans overlap really contended for the lock.
 void incrementValue(TaskArgs& args) {
     auto& value = args.get<Value<long>>(0);
     args.get<Barrier>(1).wait(10.0);
     const int n = args.get<int>(2);
     if (value.synchronized()) {
+        auto& seen = args.get<Array<long>>(3);
+        const auto index = static_cast<std::size_t>(args.get<int>(4));
         for (int i = 0; i < n; ++i) {
             std::lock_guard guard(value.getLock());
-            value.set(value.get() + 1);
+            const long before = value.get();
+            if (i == 0) {
+                seen.set(2 * index, before);
+            }
+            if (i == n - 1) {
+                seen.set(2 * index + 1, before);
+            }
+            value.set(before + 1);
         }
     } else {
         for (int i = 0; i < n; ++i) {
@@ -65,16 +76,23 @@ class TestSharedValue : public forkscope::test::EngineTest {
     Q_OBJECT
 
     /// Two workers of the row's start method increment `value` n times each; returns the total.
-    static long runIncrementers(Value<long> value, int n) {
+    /// `seen` (4 longs) receives each locked worker's first and last value seen.
+    static long runIncrementers(Value<long> value, int n, const Array<long>& seen = Array<long>(4, false)) {
         Barrier start(2);
-        Process a = rowContext().process(&incrementValue, {value, start, n});
-        Process b = rowContext().process(&incrementValue, {value, start, n});
+        Process a = rowContext().process(&incrementValue, {value, start, n, seen, 0});
+        Process b = rowContext().process(&incrementValue, {value, start, n, seen, 1});
         a.start();
         b.start();
         a.join(30.0);
         b.join(30.0);
         if (a.exitCode() != 0 || b.exitCode() != 0) {
-            throw std::runtime_error("an incrementing worker failed");
+            for (Process* p : {&a, &b}) { // never leave a worker behind a failed check
+                if (!p->exitCode()) {
+                    p->kill();
+                    p->join(10.0);
+                }
+            }
+            throw std::runtime_error("an incrementing worker failed or did not finish in 30 s");
         }
         return *value.raw();
     }
@@ -128,8 +146,19 @@ private Q_SLOTS:
 
     void noLostUpdatesWithLock_data() { addStartMethodRows(); }
     void noLostUpdatesWithLock() {
-        constexpr int kPerProcess = 50000;
-        QCOMPARE(runIncrementers(Value<long>(0, true), kPerProcess), 2L * kPerProcess);
+        // As many increments as the lost-update test: no update is lost, and the two workers'
+        // spans interleaved (each began before the other ended), so the lock was contended —
+        // a lock that did not exclude would have lost updates here.
+        constexpr int kPerProcess = 200000;
+        Array<long> seen(4, false);
+        QCOMPARE(runIncrementers(Value<long>(0, true), kPerProcess, seen), 2L * kPerProcess);
+        const std::vector<long> s = seen.toVector();
+        QVERIFY2(s[0] < s[3] && s[2] < s[1],
+                 qPrintable(QStringLiteral("the workers never overlapped: a saw %1..%2, b %3..%4")
+                                .arg(s[0])
+                                .arg(s[1])
+                                .arg(s[2])
+                                .arg(s[3])));
     }
 
     void errorsAndRawAccess() {

@@ -17,8 +17,10 @@
 #include "sync/shared_value.h"
 #include "sync/sync_event.h"
 #include "test_main.h"
+#include "throws_with.h"
 
 #include <chrono>
+#include <limits>
 #include <mutex>
 #include <sched.h>
 #include <set>
@@ -226,6 +228,36 @@ private Q_SLOTS:
         }
         QVERIFY(!lock.heldByCaller());
         QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+    }
+
+    void hugeTimeoutsMeanForever() {
+        // No clock can add 1e300 s (or infinity): such a timeout is forever, never an overflow
+        // into a deadline in the past (or undefined behaviour, which UBSan reports).
+        const double infinity = std::numeric_limits<double>::infinity();
+        for (double seconds : {1e300, infinity, 2 * kForeverSeconds}) {
+            QVERIFY(!Deadline::after(seconds).remaining().has_value());
+            QVERIFY(!Deadline::after(seconds).expired());
+        }
+        QVERIFY(Deadline::after(kForeverSeconds).remaining().has_value()); // the longest finite one
+        Semaphore semaphore(1);
+        QVERIFY(semaphore.acquire(true, infinity));
+        Lock lock;
+        QVERIFY(lock.acquire(true, 1e300));
+        lock.release();
+        SyncEvent event;
+        event.set();
+        QVERIFY(event.wait(infinity));
+    }
+
+    void robustLockRefusesToWaitForItself() {
+        RobustLock lock;
+        QVERIFY(lock.acquire());
+        QVERIFY(throwsWith<ProcessError>([&] { (void)lock.acquire(); }, "already holds"));
+        QVERIFY(!lock.acquire(false));
+        QVERIFY(!lock.acquire(true, 0.01));
+        lock.release();
+        QVERIFY(lock.acquire(true, 1e300)); // forever, not an overflowed deadline
+        lock.release();
     }
 
     void rlockRecursionAndErrors_data() { addStartMethodRows(); }
