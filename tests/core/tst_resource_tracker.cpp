@@ -114,6 +114,16 @@ void unlinkAttached(TaskArgs& args) {
 }
 FORKSCOPE_TASK(unlinkAttached);
 
+/// SIGKILLs this process's tracker and waits (bounded) until it is dead, without reaping it:
+/// its pid, or 0 if there was none or it did not die.
+pid_t killOurTracker() {
+    const pid_t tracker = ResourceTracker::instance().pid();
+    if (tracker <= 0 || ::kill(tracker, SIGKILL) != 0 || !waitForExit(tracker, 10.0)) {
+        return 0;
+    }
+    return tracker;
+}
+
 /// Stops this process's tracker and starts a new one whose stderr is `errors` (our own stderr
 /// is the pipe only while it starts), so that a test can read what the tracker says.
 bool restartTrackerWritingTo(const TestPipe& errors) {
@@ -328,10 +338,8 @@ private Q_SLOTS:
 
     void killedTrackerIsRestarted() {
         SharedMemory first = SharedMemory::create(64);
-        const pid_t killed = ResourceTracker::instance().pid();
+        const pid_t killed = killOurTracker();
         QVERIFY(killed > 0);
-        QCOMPARE(::kill(killed, SIGKILL), 0);
-        QVERIFY(waitForExit(killed, 10.0));
 
         SharedMemory second = SharedMemory::create(64); // notices, reaps, restarts, re-registers
         const pid_t restarted = ResourceTracker::instance().pid();
@@ -350,10 +358,8 @@ private Q_SLOTS:
     void trackerKilledAfterTheLastRegistrationIsRestartedAtStop() {
         // Nothing is registered after the kill, so only stop() (the exit) can notice it.
         SharedMemory leaked = SharedMemory::create(64);
-        const pid_t killed = ResourceTracker::instance().pid();
+        const pid_t killed = killOurTracker();
         QVERIFY(killed > 0);
-        QCOMPARE(::kill(killed, SIGKILL), 0);
-        QVERIFY(waitForExit(killed, 10.0));
         leaked.close();
         QCOMPARE(ResourceTracker::instance().stop(), std::optional<int>(0)); // the new one's code
         QVERIFY2(!existsInDevShm(leaked.name()), "left behind by a tracker killed before the exit");
@@ -374,9 +380,8 @@ private Q_SLOTS:
         child.start();
         char byte = 0;
         QVERIFY(fdio::readExact(ready.read.get(), &byte, 1, 10.0, "ready"));
-        const pid_t killed = ResourceTracker::instance().pid();
-        QCOMPARE(::kill(killed, SIGKILL), 0);
-        QVERIFY(waitForExit(killed, 10.0));
+        const pid_t killed = killOurTracker();
+        QVERIFY(killed > 0);
         sendByte(gate.write.get());
         const std::string seen = receiveText(report.read.get());
         child.join(10.0);
