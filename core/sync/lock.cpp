@@ -4,15 +4,35 @@
 #include "lock_tracing.h"
 #include "owner_record.h"
 #include "process/errors.h"
-#include "timed_mutex_lock.h"
 
 namespace forkscope {
 
 struct Lock::State {
-    boost::interprocess::interprocess_mutex mutex;
+    /// 0 free, 1 held, 2 held and somebody may sleep on it (Drepper's "Futexes are tricky",
+    /// mutex 3 — what glibc's default pthread mutex does too).
+    std::atomic<std::uint32_t> word{0};
     OwnerRecord owner;
     std::uint64_t traceId = 0; ///< written once by the creator, before any other process sees it
 };
+
+namespace {
+bool tryLockWord(std::atomic<std::uint32_t>& word) {
+    std::uint32_t expected = 0;
+    return word.compare_exchange_strong(expected, 1, std::memory_order_acquire, std::memory_order_relaxed);
+}
+
+/// Marks the word contended and sleeps until it was free at the moment of the exchange (then
+/// the caller holds it), or the deadline passes.
+bool lockWordWaiting(std::atomic<std::uint32_t>& word, const Deadline& deadline) {
+    while (word.exchange(2, std::memory_order_acquire) != 0) {
+        if (!futexWait(word, 2, deadline)) {
+            // Timed out. One last look: left at 2, the word only costs the holder a wake call.
+            return word.exchange(2, std::memory_order_acquire) == 0;
+        }
+    }
+    return true;
+}
+} // namespace
 
 Lock::Lock(std::string_view name) {
     auto [region, state] = SharedRegion::make<State>("forkscope-lock");
@@ -26,15 +46,15 @@ void Lock::bind() {
 }
 
 bool Lock::acquire(bool block, Timeout timeout) {
-    if (block && !timeout && state_->owner.heldByCaller()) {
+    if (block && !boundedTimeout(timeout) && state_->owner.heldByCaller()) {
         throw ProcessError(
             "Lock.acquire() by " + describeCaller() +
             ", which already holds this non-recursive lock: it would wait forever (use RLock)");
     }
     const std::uint64_t id = state_->traceId;
     if (!acquireTraced(
-            id, state_->owner, block, timeout, [&] { return state_->mutex.try_lock(); },
-            [&] { return lockInterprocessMutex(state_->mutex, true, timeout); })) {
+            id, state_->owner, block, timeout, [&] { return tryLockWord(state_->word); },
+            [&] { return lockWordWaiting(state_->word, Deadline::after(timeout)); })) {
         return false;
     }
     state_->owner.claim();
@@ -43,20 +63,24 @@ bool Lock::acquire(bool block, Timeout timeout) {
 }
 
 void Lock::release() {
-    if (!state_->owner.heldByCaller()) {
-        if (state_->owner.pid() == 0) {
-            throw ProcessError("Lock.release() by " + describeCaller() +
-                               ": the lock is not held (released more often than acquired)");
-        }
-        throw ProcessError("Lock.release() by " + describeCaller() + ": the lock is held by " +
-                           state_->owner.describe() +
-                           ", and a process-shared mutex may only be released by its owner");
+    // Any process or thread may release a held Lock, as the multiprocessing docs say (Python's
+    // Lock is a semaphore): that is also how a Lock abandoned by a dead holder is recovered.
+    if (state_->word.load(std::memory_order_relaxed) == 0) {
+        throw ProcessError("Lock.release() by " + describeCaller() +
+                           ": the lock is not held (released more often than acquired)");
     }
-    // Emitted while still holding: the next owner's LockAcquire comes after it in time, so the
+    // Emitted while still held: the next owner's LockAcquire comes after it in time, so the
     // trace never shows two owners at once.
     trace::emit(EventType::LockRelease, state_->traceId, 0);
     state_->owner.clear();
-    state_->mutex.unlock();
+    const std::uint32_t was = state_->word.exchange(0, std::memory_order_release);
+    if (was == 2) {
+        futexWake(state_->word, 1);
+    } else if (was == 0) {
+        // Another release got there between the look above and the exchange.
+        throw ProcessError("Lock.release() by " + describeCaller() +
+                           ": the lock is not held (released more often than acquired)");
+    }
 }
 
 pid_t Lock::ownerPid() const {

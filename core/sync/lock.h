@@ -11,13 +11,15 @@ namespace forkscope {
 
 /// A non-recursive lock shared between processes (Python's multiprocessing.Lock).
 ///
-/// State in a SharedRegion: a Boost interprocess_mutex (a PTHREAD_PROCESS_SHARED pthread mutex:
-/// its uncontended path is one atomic instruction, and it is exactly what the benchmark limit
-/// measures) and an OwnerRecord, so a lock left held by a dead process is detectable
-/// (isAbandoned()). Copies, and the object a child receives, refer to the same lock.
+/// State in a SharedRegion: a futex word (free / held / held with sleepers: the algorithm of
+/// glibc's default pthread mutex, so the uncontended path is one compare-and-swap, as in the
+/// pthread mutex the benchmark limit measures) and an OwnerRecord, so a lock left held by a dead
+/// process is detectable (isAbandoned()). Copies, and the object a child receives, refer to the
+/// same lock.
 ///
-/// Unlike Python, release() by a thread that does not hold the lock is an error: a pthread
-/// mutex may only be unlocked by its owner.
+/// As the multiprocessing docs say of Lock, "any process or thread may release it" (Python's
+/// Lock is a semaphore): so may it here, which is also how an abandoned Lock is freed. A pthread
+/// mutex could not allow that (only its owner may unlock it); RLock keeps the owner rule.
 class Lock {
 public:
     /// A new, unlocked lock. `name` labels it in a trace; trace::kUntraced ("") makes it a
@@ -27,7 +29,8 @@ public:
     /// Python's acquire(block=True, timeout=None): true when the lock was acquired. Blocking
     /// forever on a lock the caller already holds throws ProcessError (it could never return).
     bool acquire(bool block = true, Timeout timeout = std::nullopt);
-    /// Throws ProcessError when the lock is not held, or held by another thread or process.
+    /// Releases the lock, whoever holds it (any process or thread may, as in Python). Throws
+    /// ProcessError when it is not held (Python's ValueError).
     void release();
 
     // BasicLockable / Lockable, for std::lock_guard, std::unique_lock, std::scoped_lock.

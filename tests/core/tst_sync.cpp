@@ -75,6 +75,20 @@ void releaseForeignRLock(TaskArgs& args) {
 }
 FORKSCOPE_TASK(releaseForeignRLock);
 
+/// Releases a Lock (arg 0) some other process holds, as Python allows; then releases it again,
+/// which must be refused (not held). Exits kAccepted when both did what they should.
+void releaseForeignLock(TaskArgs& args) {
+    Lock& lock = args.get<Lock>(0);
+    lock.release();
+    try {
+        lock.release();
+    } catch (const ProcessError&) {
+        exitProcess(kAccepted);
+    }
+    exitProcess(kAccepted + 1);
+}
+FORKSCOPE_TASK(releaseForeignLock);
+
 void releaseSemaphore(TaskArgs& args) {
     Semaphore& semaphore = args.get<Semaphore>(0);
     for (int i = 0; i < args.get<int>(1); ++i) {
@@ -195,8 +209,7 @@ private Q_SLOTS:
         QVERIFY(!lock.heldByCaller());
         QVERIFY(!lock.acquire(false));
         QVERIFY(!lock.try_lock());
-        QVERIFY(!lock.acquire(true, 0.05));                     // times out
-        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // not ours
+        QVERIFY(!lock.acquire(true, 0.05)); // times out
         sendByte(gate.write.get());
         QVERIFY(lock.acquire(true, 10.0));
         QCOMPARE(lock.ownerPid(), ::getpid());
@@ -209,25 +222,61 @@ private Q_SLOTS:
     void lockErrors() {
         Lock lock;
         QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // not held
-        {
-            std::lock_guard guard(lock);
-            QVERIFY(lock.heldByCaller());
-            QVERIFY_THROWS_EXCEPTION(ProcessError, lock.acquire()); // would deadlock
-            QVERIFY(!lock.acquire(false));
-            QVERIFY(!lock.acquire(true, 0.01));
-            bool refused = false;
-            std::thread other([&] {
-                try {
-                    lock.release();
-                } catch (const ProcessError&) {
-                    refused = true;
-                }
-            });
-            other.join();
-            QVERIFY(refused); // another thread may not release it
-        }
+        QVERIFY(lock.acquire());
+        QVERIFY(lock.heldByCaller());
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.acquire()); // would deadlock
+        QVERIFY(!lock.acquire(false));
+        QVERIFY(!lock.acquire(true, 0.01));
+        // Another thread may release it, as in Python ("any process or thread may release it").
+        std::thread other([&] { lock.release(); });
+        other.join();
         QVERIFY(!lock.heldByCaller());
-        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+        QCOMPARE(lock.ownerPid(), 0);
+        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release()); // now it is not held
+        QVERIFY(lock.acquire(false));
+        lock.release();
+    }
+
+    void anyProcessMayReleaseALock_data() { addStartMethodRows(); }
+    void anyProcessMayReleaseALock() {
+        // The parent holds the lock; a child releases it (hand-over, as Python's docs allow),
+        // and a second release there is refused. Then the lock is free for anyone.
+        Lock lock;
+        QVERIFY(lock.acquire());
+        Process releaser = rowContext().process(&releaseForeignLock, {lock});
+        releaser.start();
+        releaser.join(10.0);
+        QCOMPARE(releaser.exitCode(), std::optional<int>(kAccepted));
+        QCOMPARE(lock.ownerPid(), 0);
+        QVERIFY(lock.acquire(true, 5.0));
+        lock.release();
+    }
+
+    void lockHandOverWakesASleeper() {
+        // A thread asleep in acquire() is woken by a release from a third thread: the word says
+        // "held with sleepers", so whoever releases must wake it.
+        Lock lock;
+        QVERIFY(lock.acquire());
+        std::atomic<pid_t> sleeperTid{0};
+        std::atomic<bool> got{false};
+        std::thread sleeper([&] {
+            sleeperTid = static_cast<pid_t>(::gettid());
+            got = lock.acquire(true, 10.0);
+            if (got) {
+                lock.release();
+            }
+        });
+        // Asleep in the futex ('S' in /proc/<tid>/stat): its only blocking call is acquire().
+        QVERIFY(eventually([&] {
+            const pid_t tid = sleeperTid.load();
+            const auto stat = tid != 0 ? ProcStat::read(tid) : std::nullopt;
+            return stat && stat->state == 'S';
+        }));
+        std::thread releaser([&] { lock.release(); });
+        releaser.join();
+        sleeper.join();
+        QVERIFY(got.load());
+        QCOMPARE(lock.ownerPid(), 0);
     }
 
     void hugeTimeoutsMeanForever() {
@@ -617,8 +666,13 @@ private Q_SLOTS:
         rholder.join(10.0);
         QCOMPARE(holder.exitCode(), std::optional<int>(-SIGKILL));
         QVERIFY(lock.isAbandoned());        // reaped: kill(pid, 0) now fails with ESRCH
-        QVERIFY(!lock.acquire(true, 0.05)); // an ordinary lock stays held forever
-        QVERIFY_THROWS_EXCEPTION(ProcessError, lock.release());
+        QVERIFY(!lock.acquire(true, 0.05)); // nobody will release it for us...
+        lock.release();                     // ... but anybody may, as in Python: recovered
+        QVERIFY(!lock.isAbandoned());
+        QVERIFY(lock.acquire(false));
+        lock.release();
+        QVERIFY(rlock.isAbandoned()); // an RLock may only be released by its owner: stays lost
+        QVERIFY_THROWS_EXCEPTION(ProcessError, rlock.release());
     }
 
     void robustLockRecovery_data() { addStartMethodRows(); }
