@@ -98,13 +98,17 @@ std::mutex g_localCreation;
 std::once_flag g_localCreationAtfork;
 } // namespace
 
+Queue::Local* Queue::builtLocal() const {
+    Local* here = sharedOrThrow()->localHere.load(std::memory_order_acquire);
+    return here != nullptr && here->pid == ThreadIdentity::pid() ? here : nullptr;
+}
+
 Queue::Local& Queue::local() const {
-    Shared* shared = sharedOrThrow();
-    const pid_t pid = ThreadIdentity::pid();
-    if (Local* here = shared->localHere.load(std::memory_order_acquire);
-        here != nullptr && here->pid == pid) {
+    if (Local* here = builtLocal()) {
         return *here;
     }
+    Shared* shared = sharedOrThrow();
+    const pid_t pid = ThreadIdentity::pid();
     std::call_once(g_localCreationAtfork, [] {
         ::pthread_atfork([] { g_localCreation.lock(); }, [] { g_localCreation.unlock(); },
                          [] { g_localCreation.unlock(); });
@@ -269,10 +273,7 @@ QueueSnapshot Queue::snapshot() const {
     const Shared* shared = sharedOrThrow();
     QueueSnapshot s;
     s.items = qsize();
-    Local* here = shared->localHere.load(std::memory_order_acquire);
-    if (here != nullptr && here->pid != ThreadIdentity::pid()) {
-        here = nullptr; // the parent's, inherited through fork
-    }
+    Local* here = builtLocal(); // none yet, or only the parent's, inherited through fork
     // This process's feeder closes the write end under its mutex once it has flushed after
     // close(): hold it while the end is looked at, so the fd is never read as it is closed.
     std::unique_lock<std::mutex> feederState;

@@ -125,6 +125,10 @@ private:
         std::atomic<Local*> localHere{nullptr}; ///< local.get(), for the lock-free first look
     };
     Shared* sharedOrThrow() const;
+    /// This process's Local if it has been built, else nullptr (also when only the parent's,
+    /// inherited through fork, is there). Never builds one.
+    Local* builtLocal() const;
+    /// This process's Local, built on first use.
     Local& local() const;
     void startFeeder(Local& local) const;
     static void feed(std::shared_ptr<Shared> shared, std::shared_ptr<Local> local);

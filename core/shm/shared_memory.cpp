@@ -48,7 +48,6 @@ struct SharedMemory::State {
     void* address = nullptr;
     std::size_t size = 0;
     pid_t creatorPid = 0; ///< 0 unless this process (not a fork child of it) created it
-    bool registered = false;
 
     State() = default;
     State(const State&) = delete;
@@ -109,11 +108,12 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
         throw OsError("shm_open of new shared memory '" + shmname::printable(state->name) + "'", error);
     }
     state->creatorPid = ::getpid();
+    bool registered = false;
     try {
         // Registered before anything else can fail or be interrupted, so that the tracker
         // knows about the name for as long as it exists.
         ResourceTracker::instance().registerResource(state->name, kType);
-        state->registered = true;
+        registered = true;
         if (::ftruncate(state->fd.get(), static_cast<off_t>(size)) != 0) {
             throw OsError("ftruncate of shared memory '" + state->name + "' to " + std::to_string(size) +
                               " bytes",
@@ -123,7 +123,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
         state->map(PROT_READ | PROT_WRITE);
     } catch (...) {
         ::shm_unlink(state->name.c_str());
-        if (state->registered) {
+        if (registered) {
             try {
                 ResourceTracker::instance().unregisterResource(state->name, kType);
             } catch (const std::exception&) { // NOLINT(bugprone-empty-catch): the first error matters
@@ -206,22 +206,16 @@ void SharedMemory::close() {
 
 void SharedMemory::unlink() {
     State& s = state();
-    const int rc = ::shm_unlink(s.name.c_str());
-    const int error = errno;
-    if (s.creatorPid == ::getpid()) {
-        s.registered = false;
-    }
-    if (rc == 0) {
-        // Whoever removes the name tells the tracker, creator or not (Python's unlink() does
-        // too): only one unlink of a name can succeed, so it is taken back exactly once, and a
-        // consumer that unlinks what its producer created leaves no stale registration behind
-        // for the tracker to "clean up" at the end. A process with no tracker channel (a fresh
-        // image that attached by name) has nothing to tell.
-        ResourceTracker::instance().unregisterResource(s.name, kType);
-    }
-    if (rc != 0) {
+    if (::shm_unlink(s.name.c_str()) != 0) {
+        const int error = errno; // before the message is built
         throw OsError("unlink of shared memory '" + s.name + "'", error);
     }
+    // Whoever removes the name tells the tracker, creator or not (Python's unlink() does too):
+    // only one unlink of a name can succeed, so it is taken back exactly once, and a consumer
+    // that unlinks what its producer created leaves no stale registration behind for the
+    // tracker to "clean up" at the end. A process with no tracker channel (a fresh image that
+    // attached by name) has nothing to tell.
+    ResourceTracker::instance().unregisterResource(s.name, kType);
 }
 
 } // namespace forkscope

@@ -46,11 +46,7 @@ void Lock::bind() {
 }
 
 bool Lock::acquire(bool block, Timeout timeout) {
-    if (block && !boundedTimeout(timeout) && state_->owner.heldByCaller()) {
-        throw ProcessError(
-            "Lock.acquire() by " + describeCaller() +
-            ", which already holds this non-recursive lock: it would wait forever (use RLock)");
-    }
+    refuseWaitingForItself(state_->owner, block, timeout, "Lock", " (use RLock)");
     const std::uint64_t id = state_->traceId;
     if (!acquireTraced(
             id, state_->owner, block, timeout, [&] { return tryLockWord(state_->word); },
@@ -65,9 +61,12 @@ bool Lock::acquire(bool block, Timeout timeout) {
 void Lock::release() {
     // Any process or thread may release a held Lock, as the multiprocessing docs say (Python's
     // Lock is a semaphore): that is also how a Lock abandoned by a dead holder is recovered.
+    auto notHeld = [] {
+        return ProcessError("Lock.release() by " + describeCaller() +
+                            ": the lock is not held (released more often than acquired)");
+    };
     if (state_->word.load(std::memory_order_relaxed) == 0) {
-        throw ProcessError("Lock.release() by " + describeCaller() +
-                           ": the lock is not held (released more often than acquired)");
+        throw notHeld();
     }
     // Emitted while still held: the next owner's LockAcquire comes after it in time, so the
     // trace never shows two owners at once.
@@ -77,9 +76,7 @@ void Lock::release() {
     if (was == 2) {
         futexWake(state_->word, 1);
     } else if (was == 0) {
-        // Another release got there between the look above and the exchange.
-        throw ProcessError("Lock.release() by " + describeCaller() +
-                           ": the lock is not held (released more often than acquired)");
+        throw notHeld(); // another release got there between the look above and the exchange
     }
 }
 

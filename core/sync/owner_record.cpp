@@ -1,5 +1,6 @@
 #include "owner_record.h"
 
+#include "process/errors.h"
 #include "process/proc_stat.h"
 
 #include <cerrno>
@@ -38,6 +39,14 @@ std::string OwnerRecord::describe() const {
 
 std::string describeCaller() {
     return "pid " + std::to_string(ThreadIdentity::pid()) + " tid " + std::to_string(ThreadIdentity::tid());
+}
+
+void refuseWaitingForItself(const OwnerRecord& owner, bool block, Timeout timeout, const char* lockName,
+                            const char* hint) {
+    if (block && !boundedTimeout(timeout) && owner.heldByCaller()) {
+        throw ProcessError(std::string(lockName) + ".acquire() by " + describeCaller() +
+                           ", which already holds this non-recursive lock: it would wait forever" + hint);
+    }
 }
 
 } // namespace forkscope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "futex.h"
 #include "thread_identity.h"
 
 #include <atomic>
@@ -48,5 +49,11 @@ private:
 
 /// "pid P tid T" of the calling thread, for error messages.
 [[nodiscard]] std::string describeCaller();
+
+/// Throws ProcessError when a blocking acquire with no (finite) timeout of the non-recursive
+/// lock `lockName` would wait for its own caller, who holds it: it could never return. With a
+/// timeout, or not blocking, the acquire just fails, as in Python. `hint` ends the message.
+void refuseWaitingForItself(const OwnerRecord& owner, bool block, Timeout timeout, const char* lockName,
+                            const char* hint);
 
 } // namespace forkscope

@@ -43,11 +43,7 @@ void RobustLock::bind() {
 
 bool RobustLock::acquire(bool block, Timeout timeout) {
     timeout = boundedTimeout(timeout);
-    if (block && !timeout && state_->owner.heldByCaller()) {
-        // As Lock does: the mutex is not recursive, so this would wait for itself forever.
-        throw ProcessError("RobustLock.acquire() by " + describeCaller() +
-                           ", which already holds this non-recursive lock: it would wait forever");
-    }
+    refuseWaitingForItself(state_->owner, block, timeout, "RobustLock", "");
     const std::uint64_t id = state_->traceId;
     // A try first in every case: only when it fails does the caller wait (and say so).
     int rc = ::pthread_mutex_trylock(&state_->mutex);

@@ -234,11 +234,11 @@ private Q_SLOTS:
     void unlinkByAnAttachedChildUnregisters() {
         TestPipe errors;
         QVERIFY(restartTrackerWritingTo(errors));
-        std::optional<SharedMemory> shm = SharedMemory::create(64);
-        const std::string name = shm->name();
+        SharedMemory shm = SharedMemory::create(64);
+        const std::string name = shm.name();
 
         TestPipe report;
-        Process p = rowContext().process(&unlinkAttached, {*shm, report.writeHandle()});
+        Process p = rowContext().process(&unlinkAttached, {shm, report.writeHandle()});
         p.start();
         QCOMPARE(receiveText(report.read.get()), std::string("unlinked"));
         p.join(10.0);
@@ -251,7 +251,7 @@ private Q_SLOTS:
         const std::string said = readAll(errors.read.get(), 10.0);
         QVERIFY2(said.find(name) == std::string::npos && said.find("leaked") == std::string::npos,
                  said.c_str());
-        QVERIFY(throwsWith<OsError>([&] { shm->unlink(); }, "unlink")); // gone already: ENOENT
+        QVERIFY(throwsWith<OsError>([&] { shm.unlink(); }, "unlink")); // gone already: ENOENT
     }
 
     void cleansUpAfterParentKilledWithSigkill_data() { addStartMethodRows(); }
