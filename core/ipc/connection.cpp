@@ -457,7 +457,7 @@ std::size_t Connection::receiveFrame(std::optional<std::uint64_t> maxLength, std
     }
     // Each read takes all that has arrived (a few hundred KiB at most: what the socket or pipe
     // holds) and is summed at once, while it is still in the cache.
-    PayloadChecksum checksum;
+    PayloadChecksum checksum(length);
     for (std::size_t at = 0; at < length;) {
         const std::size_t n = readSome(payload.data() + at, length - at, FrameCodec::kHeaderSize + at,
                                        FrameCodec::kHeaderSize + length);

@@ -19,8 +19,8 @@ struct FrameHeader {
 /// (and fuzzed) as a pure function over bytes.
 ///
 /// A frame is a 24-byte header followed by the payload. Header, little-endian:
-///   u32 magic "FSF1" | u32 version (1) | u64 payload length | u32 payload checksum (XXH3-64,
-///   low half: see PayloadChecksum) | u32 CRC-32C of the preceding 20 header bytes.
+///   u32 magic "FSF1" | u32 version (2) | u64 payload length | u32 payload checksum (see
+///   PayloadChecksum) | u32 CRC-32C of the preceding 20 header bytes.
 /// The header checksum lets a reader that has lost step (two writers interleaved frames larger
 /// than PIPE_BUF, which POSIX does not write atomically) refuse a garbage length *before*
 /// allocating for it; the length cap bounds what even a well-formed header may ask for; the
@@ -29,7 +29,9 @@ class FrameCodec {
 public:
     static constexpr std::size_t kHeaderSize = 24;
     static constexpr std::uint32_t kMagic = 0x31465346u; // "FSF1" in memory order
-    static constexpr std::uint32_t kVersion = 1;         ///< 0 summed payloads with CRC-32C
+    /// 0 summed payloads with CRC-32C, 1 with XXH3 at every size, 2 with XXH3 below 4 KiB and
+    /// the bulk sum above (PayloadChecksum).
+    static constexpr std::uint32_t kVersion = 2;
     static constexpr std::uint64_t kDefaultMaxLength = std::uint64_t{1} << 30; // 1 GiB
 
     using Header = std::array<std::uint8_t, kHeaderSize>;

@@ -3,6 +3,7 @@
 // the type check, corrupt lengths). No I/O, so these also describe what a fuzzer must never
 // get past.
 #include "engine_test.h"
+#include "ipc/bulk_sum_kernel.h"
 #include "ipc/crc32c.h"
 #include "ipc/frame_codec.h"
 #include "ipc/ipc_errors.h"
@@ -12,6 +13,7 @@
 #include "test_main.h"
 #include "throws_with.h"
 
+#include <algorithm>
 #include <cereal/archives/binary.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
@@ -26,6 +28,10 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+
+// Header-only, as the engine uses it.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 using namespace forkscope;
 using namespace forkscope::test;
@@ -97,6 +103,11 @@ template <class... T> std::vector<std::uint8_t> cerealBinary(const T&... values)
 
 } // namespace
 
+namespace forkscope::detail {
+// payload_checksum_avx2.cpp
+void bulkSumBlocksAvx2(BulkSumLanes& lanes, const std::uint8_t* data, std::size_t blocks) noexcept;
+} // namespace forkscope::detail
+
 class TestFrameCodec : public forkscope::test::EngineTest {
     Q_OBJECT
 
@@ -137,16 +148,100 @@ private Q_SLOTS:
         QCOMPARE(PayloadChecksum::of({}), 0x38D394C2u);
         std::vector<std::uint8_t> data(3 * 1024 * 1024 + 17);
         std::iota(data.begin(), data.end(), std::uint8_t{1});
-        const std::uint32_t whole = PayloadChecksum::of(data);
-        // Summed piece by piece (as a reader does), in uneven pieces, it must agree — also
-        // across the AVX2 and the plain build when the machine has AVX2.
-        PayloadChecksum pieces;
-        for (std::size_t at = 0, piece = 1; at < data.size(); at += piece, piece = piece * 7 % 300000 + 1) {
-            pieces.update(std::span(data).subspan(at, std::min(piece, data.size() - at)));
+        // Either side of the switch to the bulk sum, block edges, and a long payload.
+        for (const std::size_t size :
+             {std::size_t{1}, std::size_t{240}, std::size_t{241}, PayloadChecksum::kBulkFrom - 1,
+              PayloadChecksum::kBulkFrom, PayloadChecksum::kBulkFrom + 1, PayloadChecksum::kBulkFrom + 127,
+              PayloadChecksum::kBulkFrom + 128, PayloadChecksum::kBulkFrom + 129, data.size()}) {
+            const auto payload = std::span(data).first(size);
+            const std::uint32_t whole = PayloadChecksum::of(payload);
+            // Summed piece by piece, as a reader does, in uneven pieces that start and end
+            // inside the bulk sum's 128-byte blocks: it must agree.
+            PayloadChecksum pieces(size);
+            for (std::size_t at = 0, piece = 1; at < size; at += piece, piece = piece * 7 % 300000 + 1) {
+                pieces.update(payload.subspan(at, std::min(piece, size - at)));
+            }
+            QVERIFY2(pieces.value() == whole, qPrintable(QString("%1 bytes").arg(size)));
+            // Any flipped bit changes it, and so does a payload cut short of its length.
+            auto flipped = std::vector<std::uint8_t>(payload.begin(), payload.end());
+            flipped[size / 2] ^= 0x40;
+            QVERIFY2(PayloadChecksum::of(flipped) != whole, qPrintable(QString("%1 bytes").arg(size)));
+            PayloadChecksum cut(size);
+            cut.update(payload.first(size - 1));
+            QVERIFY2(cut.value() != whole, qPrintable(QString("%1 bytes").arg(size)));
         }
-        QCOMPARE(pieces.value(), whole);
-        data[data.size() / 2] ^= 0x40;
-        QVERIFY(PayloadChecksum::of(data) != whole);
+    }
+
+    /// The bulk sum is the wire format of every frame of 4 KiB or more: a plain, loop-by-loop
+    /// reading of its definition (docs/ipc.md) must give the same value, so that a change of
+    /// the vector code cannot change the format unnoticed.
+    void bulkSumMatchesItsDefinition() {
+        for (const std::size_t size : {PayloadChecksum::kBulkFrom, std::size_t{5000}, std::size_t{1} << 20}) {
+            const auto payload = pattern(size);
+            struct {
+                std::uint64_t a[16]{};
+                std::uint64_t b[16]{};
+                std::uint64_t length = 0;
+            } sums;
+            for (std::size_t block = 0; block * 128 < size; ++block) {
+                for (std::size_t lane = 0; lane < 16; ++lane) {
+                    std::uint64_t word = 0;
+                    for (std::size_t byte = 0; byte < 8; ++byte) { // little-endian, zero past the end
+                        const std::size_t at = block * 128 + lane * 8 + byte;
+                        word |= std::uint64_t{at < size ? payload[at] : std::uint8_t{0}} << (8 * byte);
+                    }
+                    sums.a[lane] += word;
+                    sums.b[lane] += sums.a[lane];
+                }
+            }
+            sums.length = size;
+            const auto expected = static_cast<std::uint32_t>(XXH3_64bits(&sums, sizeof sums));
+            QCOMPARE(PayloadChecksum::of(payload), expected);
+        }
+        // The AVX2 build of the loop and the baseline one (this file's copy) agree.
+        if (__builtin_cpu_supports("avx2")) {
+            const auto payload = pattern(64 * detail::BulkSumLanes::kBlockBytes);
+            detail::BulkSumLanes baseline;
+            detail::BulkSumLanes avx2;
+            detail::bulkSumBlocksKernel(baseline, payload.data(), 64);
+            detail::bulkSumBlocksAvx2(avx2, payload.data(), 64);
+            QVERIFY(std::memcmp(&baseline, &avx2, sizeof baseline) == 0);
+        }
+    }
+
+    /// What a second writer does to a large frame, on payloads chosen so that a plain sum of the
+    /// words would not see it: every change keeps the same words, or zeros for zeros.
+    void bulkSumSeesMovedAndForeignBytes() {
+        const FrameCodec codec;
+        const std::size_t size = std::size_t{1} << 20;
+        auto rejected = [&](const std::vector<std::uint8_t>& original,
+                            const std::vector<std::uint8_t>& damaged) {
+            auto frame = codec.encode(original);
+            std::copy(damaged.begin(), damaged.end(), frame.begin() + FrameCodec::kHeaderSize);
+            return throwsWith<FrameCorruptedError>([&] { (void)codec.decode(frame); }, {"payload checksum"});
+        };
+        const auto payload = pattern(size);
+        // Two 128-byte blocks swapped (the first two: the pattern repeats every 256 bytes): every lane holds
+        // the same words, in another order.
+        auto blocksSwapped = payload;
+        std::swap_ranges(blocksSwapped.begin(), blocksSwapped.begin() + 128, blocksSwapped.begin() + 128);
+        QVERIFY(rejected(payload, blocksSwapped));
+        // Two words swapped inside one block: the same words, in other lanes.
+        auto wordsSwapped = payload;
+        std::swap_ranges(wordsSwapped.begin() + 8, wordsSwapped.begin() + 16, wordsSwapped.begin() + 24);
+        QVERIFY(rejected(payload, wordsSwapped));
+        // All zeros, with another writer's header landing in the middle and pushing the rest
+        // out: what two writers of zero-filled messages make.
+        const std::vector<std::uint8_t> zeros(size, 0);
+        auto spliced = zeros;
+        const auto foreign = codec.encodeHeader(zeros);
+        std::copy(foreign.begin(), foreign.end(), spliced.begin() + size / 2);
+        QVERIFY(rejected(zeros, spliced));
+        // The payload shifted by one word (another writer's 8 bytes in front): the same words,
+        // each one lane further on.
+        auto shifted = payload;
+        std::rotate(shifted.begin(), shifted.end() - 8, shifted.end());
+        QVERIFY(rejected(payload, shifted));
     }
 
     void roundTrip() {
