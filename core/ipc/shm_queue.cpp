@@ -144,6 +144,17 @@ namespace {
     futexWake(signal, 1);
 }
 
+// Out of line and behind an [[unlikely]] test: inlined, the event ring's code made every
+// untraced put and get longer, and a get took a fifth more time (docs/performance.md).
+[[gnu::cold, gnu::noinline]] void tracePut(std::uint64_t traceId, std::size_t size) noexcept {
+    trace::emit(EventType::QueuePut, traceId, size);
+    trace::emit(EventType::QueueFeederWrite, traceId, size);
+}
+
+[[gnu::cold, gnu::noinline]] void traceGet(std::uint64_t traceId, std::size_t size) noexcept {
+    trace::emit(EventType::QueueGet, traceId, size);
+}
+
 [[gnu::always_inline]] inline void wakeIfWaiting(const std::atomic<std::uint32_t>& waiting,
                                                  std::atomic<std::uint32_t>& signal) {
     AsymmetricFence::light();
@@ -151,7 +162,77 @@ namespace {
         wake(signal);
     }
 }
+/// The end of a fast put or get (see tryPut): true at once when the light half is free and
+/// nobody waits, else the full check out of line, as a tail call — a fast put or get makes no
+/// call of its own.
+[[gnu::noinline]] bool wakeIfWaitingAfterPublishing(const std::atomic<std::uint32_t>& waiting,
+                                                    std::atomic<std::uint32_t>& signal) {
+    wakeIfWaiting(waiting, signal);
+    return true;
+}
+
+[[gnu::always_inline]] inline bool publishedLeaf(const std::atomic<std::uint32_t>& waiting,
+                                                 std::atomic<std::uint32_t>& signal) {
+    if (AsymmetricFence::lightIfFree() && waiting.load(std::memory_order_relaxed) == 0) [[likely]] {
+        return true;
+    }
+    return wakeIfWaitingAfterPublishing(waiting, signal);
+}
+
+/// The item sizes a fast put or get copies inline (two overlapping 16- or 32-byte moves, no call).
+constexpr bool copiedInline(std::size_t size) {
+    return size >= 16 && size <= 64;
+}
 } // namespace
+
+// The one-to-one hot path, a leaf function: every other case (another mode, a thread without
+// its role yet, tracing, an item size not copied inline, a wake-up) leaves through a tail call.
+// A function that may call saves and restores registers on every put and get; on the
+// eighth session's machine that made a put or get long enough that the CPU could no longer
+// start the next item's loads from the other core before the current ones arrived
+// (docs/performance.md).
+bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
+    if (layout_.mode != Mode::OneToOne || producerTid_ == 0 || producerTid_ != ThreadIdentity::knownTid() ||
+        !copiedInline(item.size()) || item.size() > layout_.slotSize || trace::enabled()) [[unlikely]] {
+        return tryPutGeneral(item);
+    }
+    std::atomic<std::uint64_t>& index = header_->enqueuePosition;
+    const std::uint64_t position = index.load(std::memory_order_relaxed);
+    index.store(position + 1, std::memory_order_relaxed); // see claimSlot
+    Slot& target = slot(position);
+    if (target.sequence.load(std::memory_order_acquire) != position) {
+        index.store(position, std::memory_order_relaxed);
+        return false;
+    }
+    copyItem(target.payload(), item.data(), item.size());
+    target.size = static_cast<std::uint32_t>(item.size());
+    target.sequence.store(position + 1, std::memory_order_release);
+    return publishedLeaf(header_->consumersWaiting, header_->itemSignal);
+}
+
+bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+    if (layout_.mode != Mode::OneToOne || consumerTid_ == 0 || consumerTid_ != ThreadIdentity::knownTid() ||
+        trace::enabled()) [[unlikely]] {
+        return tryGetGeneral(item);
+    }
+    std::atomic<std::uint64_t>& index = header_->dequeuePosition;
+    const std::uint64_t position = index.load(std::memory_order_relaxed);
+    index.store(position + 1, std::memory_order_relaxed); // see claimSlot
+    Slot& source = slot(position);
+    if (source.sequence.load(std::memory_order_acquire) != position + 1) {
+        index.store(position, std::memory_order_relaxed);
+        return false;
+    }
+    if (source.size != item.size() || !copiedInline(item.size())) [[unlikely]] {
+        // The buffer must change size (an allocation, maybe): give the slot back, untouched,
+        // and take it the general way. Only this thread moves this index.
+        index.store(position, std::memory_order_relaxed);
+        return tryGetGeneral(item);
+    }
+    copyItem(item.data(), source.payload(), item.size());
+    source.sequence.store(position + layout_.mask + 1, std::memory_order_release);
+    return publishedLeaf(header_->producersWaiting, header_->roomSignal);
+}
 
 [[gnu::cold]] void ShmQueue::claimRole(bool producer) {
     std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
@@ -186,12 +267,21 @@ namespace {
         // Only this side reads or writes its index: the other side learns of the item (or the
         // free slot) from the slot's sequence, on the line it reads anyway, so no index line
         // crosses between the cores.
+        //
+        // The index moves on *before* the slot is looked at, and moves back if the slot is not
+        // ready. Stored after the look, the next call's index would come from a store that
+        // waits on that look (a load from the other core's cache) — and a CPU that cannot start
+        // the next item's loads before the current one's arrive moves one line at a time: a
+        // third of the speed of a bare ring on a machine where the lines take ~40 ns to cross
+        // (docs/performance.md, eighth session). qsize() may see the index one ahead meanwhile;
+        // it clamps.
         position = index.load(std::memory_order_relaxed);
+        index.store(position + 1, std::memory_order_relaxed);
         Slot& claimed = slot(position);
         if (claimed.sequence.load(std::memory_order_acquire) != position + ready) {
+            index.store(position, std::memory_order_relaxed);
             return nullptr; // full (put) or empty (get)
         }
-        index.store(position + 1, std::memory_order_relaxed);
         return &claimed;
     }
     position = index.load(std::memory_order_relaxed);
@@ -211,7 +301,7 @@ namespace {
     }
 }
 
-bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
+bool ShmQueue::tryPutGeneral(std::span<const std::uint8_t> item) {
     if (item.size() > layout_.slotSize) [[unlikely]] {
         refuseOversizedItem(item.size());
     }
@@ -228,15 +318,14 @@ bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
     // Before the item is published: no consumer can take it (and emit QueueGet) before the
     // trace has its QueuePut. No feeder: the putter reports the bytes entering the ring too.
     if (trace::enabled()) [[unlikely]] {
-        trace::emit(EventType::QueuePut, layout_.traceId, item.size());
-        trace::emit(EventType::QueueFeederWrite, layout_.traceId, item.size());
+        tracePut(layout_.traceId, item.size());
     }
     target->sequence.store(position + 1, std::memory_order_release);
     wakeIfWaiting(header_->consumersWaiting, header_->itemSignal);
     return true;
 }
 
-bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+bool ShmQueue::tryGetGeneral(std::vector<std::uint8_t>& item) {
     std::uint64_t position = 0;
     Slot* source = claimSlot(false, position);
     if (source == nullptr) {
@@ -246,7 +335,9 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
     // memmove for every item.
     item.resize(source->size);
     copyItem(item.data(), source->payload(), item.size());
-    trace::emit(EventType::QueueGet, layout_.traceId, item.size());
+    if (trace::enabled()) [[unlikely]] {
+        traceGet(layout_.traceId, item.size());
+    }
     source->sequence.store(position + layout_.mask + 1, std::memory_order_release);
     wakeIfWaiting(header_->producersWaiting, header_->roomSignal);
     return true;
@@ -342,7 +433,8 @@ void ShmQueue::getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout t
 std::size_t ShmQueue::qsize() const {
     const std::uint64_t in = header_->enqueuePosition.load(std::memory_order_acquire);
     const std::uint64_t out = header_->dequeuePosition.load(std::memory_order_acquire);
-    return in > out ? static_cast<std::size_t>(in - out) : 0;
+    // Either index may be one ahead for the moment of a failed OneToOne attempt (claimSlot).
+    return in > out ? static_cast<std::size_t>(std::min<std::uint64_t>(in - out, header_->capacity)) : 0;
 }
 
 std::size_t ShmQueue::capacity() const {

@@ -35,7 +35,8 @@ namespace forkscope {
 /// from its payload, so a side that polls a slot never disturbs the other's copy. The first
 /// thread to put becomes the producer and the first to get the consumer, for the queue's
 /// lifetime (across processes); another thread that tries is refused with a ProcessError,
-/// before it touches the ring.
+/// before it touches the ring. Its put and get of a 16–64-byte item are leaf functions that hand
+/// every unusual case to the general code (docs/ipc.md says why).
 class ShmQueue {
 public:
     enum class Mode : std::uint32_t {
@@ -105,6 +106,11 @@ private:
     void putWaiting(std::span<const std::uint8_t> item, bool block, Timeout timeout);
     void getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout);
     Slot& slot(std::uint64_t position) const;
+    /// tryPut/tryGet for every case: both modes, any item size, tracing, a thread without its
+    /// role yet. tryPut and tryGet themselves handle the common one-to-one case and hand the
+    /// rest to these.
+    bool tryPutGeneral(std::span<const std::uint8_t> item);
+    bool tryGetGeneral(std::vector<std::uint8_t>& item);
     /// Claims the slot for the next put (producer) or get, with its position; nullptr when
     /// the ring is full (put) or empty (get). ManyToMany: one compare-and-swap (Vyukov);
     /// OneToOne: the role check, then plain loads and stores of this side's own index.

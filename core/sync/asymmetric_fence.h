@@ -26,6 +26,16 @@ public:
             lightSlow();
         }
     }
+    /// The light half where it is only a compiler barrier (this process registered): true.
+    /// false, with no barrier at all, where it would be a call: the caller must use light().
+    /// For a hot path that must not make a call.
+    [[nodiscard]] static bool lightIfFree() noexcept {
+        if (state_.load(std::memory_order_relaxed) == State::Registered) [[likely]] {
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+            return true;
+        }
+        return false;
+    }
     /// The sleeper's half, after it announced itself and before it re-checks. A system call
     /// (a few microseconds): call it only on the way to sleep. Throws OsError if the kernel
     /// refuses a barrier it said it supports.

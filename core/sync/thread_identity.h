@@ -24,6 +24,10 @@ public:
         return tid_;
     }
 
+    /// tid() if this thread has looked it up already, else 0 (never a call: for hot paths that
+    /// compare it with a tid recorded earlier by tid(), which a 0 never matches).
+    [[nodiscard]] static pid_t knownTid() noexcept { return tid_; }
+
 private:
     static void refresh() noexcept;
     static void forgetAfterFork() noexcept;

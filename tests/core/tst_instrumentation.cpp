@@ -312,6 +312,27 @@ private Q_SLOTS:
         t.monitor.stop();
     }
 
+    /// A one-to-one ShmQueue has an untraced fast path for 16-64-byte items once a thread has
+    /// its role: with tracing on, every put and get must still be recorded.
+    void shmQueueOneToOneTraced() {
+        Traced t;
+        ShmQueue q(8, 64, "one-to-one", ShmQueue::Mode::OneToOne);
+        const std::vector<std::uint8_t> item(32, 0x5A);
+        std::vector<std::uint8_t> received;
+        for (int i = 0; i < 3; ++i) {
+            q.putBytes(item, false);
+        }
+        for (int i = 0; i < 3; ++i) {
+            q.getBytesInto(received, false);
+        }
+        t.monitor.flush();
+        EXPECT_TYPES(t.typesOf(::getpid(), q.traceId()), EventType::ObjectCreated, EventType::QueuePut,
+                     EventType::QueueFeederWrite, EventType::QueuePut, EventType::QueueFeederWrite,
+                     EventType::QueuePut, EventType::QueueFeederWrite, EventType::QueueGet,
+                     EventType::QueueGet, EventType::QueueGet);
+        t.monitor.stop();
+    }
+
     void pipeRecvThatWaits_data() { addStartMethodRows(); }
     void pipeRecvThatWaits() {
         Traced t;

@@ -524,6 +524,9 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(QueueFullError, q.put(4, true, 0.05));
         QVERIFY_THROWS_EXCEPTION(ProcessError, q.put(std::string(100, 'x')));
         QCOMPARE(q.get<int>(), 0);
+        // Larger than the slot but of a size a one-to-one put copies inline (up to 64 bytes),
+        // with a slot free: refused all the same, not written past the slot.
+        QVERIFY_THROWS_EXCEPTION(ProcessError, q.putBytes(std::vector<std::uint8_t>(40, 7), false));
         QCOMPARE(q.qsize(), std::size_t(3));
         q.put(4, false); // the slot just freed
         for (int i = 1; i <= 4; ++i) {
