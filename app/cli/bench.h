@@ -16,7 +16,8 @@ struct Figure {
     double limit = 0;      ///< median of the raw OS figure, measured interleaved with value
     std::string limitWhat; ///< what the limit measures
     bool lowerIsBetter = true;
-    double target = 0;           ///< bound on value/limit: at most (lowerIsBetter) or at least
+    double target = 0;           ///< bound on value/limit: at most (lowerIsBetter) or at least; 0: none
+    double valueMax = 0;         ///< an absolute bound on value as well (JSON value_max); 0: none
     std::vector<double> samples; ///< the per-repetition values
     std::vector<double> limitSamples;
 };

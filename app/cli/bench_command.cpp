@@ -77,7 +77,9 @@ double ratioOf(const Figure& f) {
 
 bool meetsTarget(const Figure& f) {
     const double ratio = ratioOf(f);
-    return ratio > 0 && (f.lowerIsBetter ? ratio <= f.target : ratio >= f.target);
+    const bool ratioMet = f.target <= 0 || (f.lowerIsBetter ? ratio <= f.target : ratio >= f.target);
+    const bool valueMet = f.valueMax <= 0 || f.value <= f.valueMax;
+    return ratio > 0 && ratioMet && valueMet;
 }
 } // namespace
 
@@ -104,6 +106,9 @@ nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& op
                        {"lower_is_better", f.lowerIsBetter},
                        {"samples", f.samples},
                        {"limit_samples", f.limitSamples}};
+        if (f.valueMax > 0) {
+            map[f.name]["value_max"] = f.valueMax;
+        }
     }
     out["figures"] = map;
     return out;

@@ -1,6 +1,7 @@
 // The cost of observation: one emit into the shared-memory ring, and one seek in a large trace.
 #include "analysis/state_at.h"
 #include "bench.h"
+#include "discard_sink.h"
 #include "events/emit.h"
 #include "events/monitor.h"
 #include "ipc/queue.h"
@@ -21,18 +22,6 @@ namespace forkscope::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// The monitor's work without a file: the emit side is what is measured.
-class DiscardSink final : public EventSink {
-public:
-    void appendEvents(std::span<const Event> events) override { count_ += events.size(); }
-    void recordProcess(const ProcessInfo&) override {}
-    void recordObject(const ObjectInfo&) override {}
-    void recordDrops(std::int32_t, std::uint64_t) override {}
-
-private:
-    std::uint64_t count_ = 0;
-};
 
 Figure emitFigure(const BenchOptions& options) {
     const int count = std::max(1000, static_cast<int>(50'000 * options.scale));

@@ -1,6 +1,8 @@
 // Lock costs: an uncontended acquire+release pair, and two processes incrementing a shared Value
 // under its lock, each against the bare process-shared pthread mutex measured in the same run.
 #include "bench.h"
+#include "discard_sink.h"
+#include "events/monitor.h"
 #include "process/context.h"
 #include "process/errors.h"
 #include "sync/barrier.h"
@@ -159,6 +161,38 @@ std::vector<Figure> benchSync(const BenchOptions& options) {
     figures.push_back(measureInterleaved(
         uncontended, options, [&] { return lockPairNs(lock, pairs); },
         [&] { return barePairNs(bare, pairs); }));
+
+    // The same pairs with tracing on: each acquire and each release emits an event into the
+    // shared-memory ring while a monitor drains it. Fewer pairs, so that a repetition's events
+    // fit the ring: a dropped event is cheaper than a recorded one and would flatter the figure.
+    {
+        const long tracedPairs = std::min<long>(pairs, 50'000);
+        DiscardSink sink;
+        MonitorOptions monitorOptions;
+        monitorOptions.shape.laneCapacity = 1U << 18;
+        Monitor monitor(sink, monitorOptions);
+        Lock traced("bench-lock");
+        Figure tracedFigure = makeFigure(
+            "lock_uncontended_traced_ns", "ns",
+            "bare process-shared pthread mutex lock + unlock, untraced (target: the value itself below "
+            "Python's ~50 ns per acquire + release)",
+            true, 0);
+        tracedFigure.valueMax = 50;
+        tracedFigure = measureInterleaved(
+            tracedFigure, options,
+            [&] {
+                const double ns = lockPairNs(traced, tracedPairs);
+                monitor.flush(10.0);
+                return ns;
+            },
+            [&] { return barePairNs(bare, tracedPairs); });
+        monitor.stop();
+        if (monitor.stats().dropped != 0) {
+            throw std::runtime_error("lock_uncontended_traced_ns: the ring dropped events, the figure would "
+                                     "flatter the traced lock");
+        }
+        figures.push_back(tracedFigure);
+    }
 
     Figure contended;
     contended.name = "lock_contended_incr_per_s";

@@ -68,6 +68,13 @@ private Q_SLOTS:
             QVERIFY(figure.value("limit").toDouble() > 0);
             QCOMPARE(figure.value("unit").toString(), QStringLiteral("us"));
         }
+        // Issue 3's bound on a traced lock is absolute (below Python's ~50 ns), not a ratio: it
+        // travels as value_max, and meets_target follows the value alone.
+        const QJsonObject traced = figures.value("lock_uncontended_traced_ns").toObject();
+        QCOMPARE(traced.value("value_max").toDouble(), 50.0);
+        QVERIFY(traced.value("value").toDouble() > 0);
+        QCOMPARE(traced.value("meets_target").toBool(), traced.value("value").toDouble() <= 50.0);
+        QVERIFY(!figures.value("lock_uncontended_ns").toObject().contains("value_max"));
     }
 
     void benchTextHasOneLinePerFigure() {
