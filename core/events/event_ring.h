@@ -103,11 +103,11 @@ public:
         // lives in registers instead of being built on the stack and copied (a third of an
         // emit's time).
         if (pending != 0) {
-            store(slots[head & mask], e.ts, 0, pending, e.pid, e.tid, EventType::EventsDropped, 0);
+            writeSlot(slots[head & mask], e.ts, 0, pending, e.pid, e.tid, EventType::EventsDropped, 0);
             ++head;
             l.unreportedDrops.store(0, std::memory_order_relaxed);
         }
-        store(slots[head & mask], e.ts, e.object, e.arg, e.pid, e.tid, e.type, e.aux);
+        writeSlot(slots[head & mask], e.ts, e.object, e.arg, e.pid, e.tid, e.type, e.aux);
         // Asks for the line 16 events ahead, for writing: a lane is larger than the cache and
         // the monitor has read its lines since the last lap, so each new line would otherwise
         // be fetched when the store reaches it (a traced lock pair, two events: 82 → 74 ns).
@@ -128,8 +128,8 @@ public:
     [[nodiscard]] static std::size_t bytesFor(std::uint32_t laneCount, std::uint32_t laneCapacity) noexcept;
 
 private:
-    static void store(Event& slot, std::int64_t ts, std::uint64_t object, std::uint64_t arg, std::int32_t pid,
-                      std::int32_t tid, EventType type, std::uint32_t aux) noexcept {
+    static void writeSlot(Event& slot, std::int64_t ts, std::uint64_t object, std::uint64_t arg,
+                          std::int32_t pid, std::int32_t tid, EventType type, std::uint32_t aux) noexcept {
         slot.ts = ts;
         slot.object = object;
         slot.arg = arg;

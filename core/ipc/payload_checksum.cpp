@@ -45,6 +45,9 @@ struct BulkSum {
 
     void update(const std::uint8_t* data, std::size_t size) noexcept {
         constexpr std::size_t kBlock = detail::BulkSumLanes::kBlockBytes;
+        if (size == 0) {
+            return; // an empty piece may come with a null pointer, which memcpy must not get
+        }
         if (tailSize > 0) {
             const std::size_t take = std::min(size, kBlock - tailSize);
             std::memcpy(tail.data() + tailSize, data, take);

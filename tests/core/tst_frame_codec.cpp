@@ -162,6 +162,12 @@ private Q_SLOTS:
                 pieces.update(payload.subspan(at, std::min(piece, size - at)));
             }
             QVERIFY2(pieces.value() == whole, qPrintable(QString("%1 bytes").arg(size)));
+            // Empty pieces (a null pointer among them) change nothing, also mid-block.
+            PayloadChecksum withEmpty(size);
+            withEmpty.update(payload.first(size / 2));
+            withEmpty.update({});
+            withEmpty.update(payload.subspan(size / 2));
+            QVERIFY2(withEmpty.value() == whole, qPrintable(QString("%1 bytes").arg(size)));
             // Any flipped bit changes it, and so does a payload cut short of its length.
             auto flipped = std::vector<std::uint8_t>(payload.begin(), payload.end());
             flipped[size / 2] ^= 0x40;
