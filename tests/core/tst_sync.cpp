@@ -405,6 +405,11 @@ private Q_SLOTS:
             }
             return all;
         };
+        // Listed before the notify, while none can have left (there is no token yet): listed
+        // after it, the one that took the token may already have exited (and been reaped by
+        // exitCode()), and the wait below would watch only the two that stay.
+        const auto sleepers = waitables();
+        QCOMPARE(sleepers.size(), std::size_t{3});
         {
             // Granted once the last child released the lock inside wait(): all three sleep.
             QVERIFY(condition.acquire(true, 10.0));
@@ -412,7 +417,7 @@ private Q_SLOTS:
             condition.notify(1);
             condition.release();
         }
-        const auto first = wait(waitables(), 5.0);
+        const auto first = wait(sleepers, 5.0);
         QCOMPARE(first.size(), std::size_t{1});
         Process done = std::get<Process>(first[0]);
         done.join(5.0);
