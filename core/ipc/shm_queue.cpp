@@ -185,55 +185,6 @@ constexpr bool copiedInline(std::size_t size) {
 }
 } // namespace
 
-// The one-to-one hot path, a leaf function: every other case (another mode, a thread without
-// its role yet, tracing, an item size not copied inline, a wake-up) leaves through a tail call.
-// A function that may call saves and restores registers on every put and get; on the
-// eighth session's machine that made a put or get long enough that the CPU could no longer
-// start the next item's loads from the other core before the current ones arrived
-// (docs/performance.md).
-bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
-    if (layout_.mode != Mode::OneToOne || producerTid_ == 0 || producerTid_ != ThreadIdentity::knownTid() ||
-        !copiedInline(item.size()) || item.size() > layout_.slotSize || trace::enabled()) [[unlikely]] {
-        return tryPutGeneral(item);
-    }
-    std::atomic<std::uint64_t>& index = header_->enqueuePosition;
-    const std::uint64_t position = index.load(std::memory_order_relaxed);
-    index.store(position + 1, std::memory_order_relaxed); // see claimSlot
-    Slot& target = slot(position);
-    if (target.sequence.load(std::memory_order_acquire) != position) {
-        index.store(position, std::memory_order_relaxed);
-        return false;
-    }
-    copyItem(target.payload(), item.data(), item.size());
-    target.size = static_cast<std::uint32_t>(item.size());
-    target.sequence.store(position + 1, std::memory_order_release);
-    return publishedLeaf(header_->consumersWaiting, header_->itemSignal);
-}
-
-bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
-    if (layout_.mode != Mode::OneToOne || consumerTid_ == 0 || consumerTid_ != ThreadIdentity::knownTid() ||
-        trace::enabled()) [[unlikely]] {
-        return tryGetGeneral(item);
-    }
-    std::atomic<std::uint64_t>& index = header_->dequeuePosition;
-    const std::uint64_t position = index.load(std::memory_order_relaxed);
-    index.store(position + 1, std::memory_order_relaxed); // see claimSlot
-    Slot& source = slot(position);
-    if (source.sequence.load(std::memory_order_acquire) != position + 1) {
-        index.store(position, std::memory_order_relaxed);
-        return false;
-    }
-    if (source.size != item.size() || !copiedInline(item.size())) [[unlikely]] {
-        // The buffer must change size (an allocation, maybe): give the slot back, untouched,
-        // and take it the general way. Only this thread moves this index.
-        index.store(position, std::memory_order_relaxed);
-        return tryGetGeneral(item);
-    }
-    copyItem(item.data(), source.payload(), item.size());
-    source.sequence.store(position + layout_.mask + 1, std::memory_order_release);
-    return publishedLeaf(header_->producersWaiting, header_->roomSignal);
-}
-
 [[gnu::cold]] void ShmQueue::claimRole(bool producer) {
     std::atomic<std::int32_t>& owner = producer ? header_->producerTid : header_->consumerTid;
     const std::int32_t me = ThreadIdentity::tid();
@@ -252,6 +203,29 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
                        std::to_string(layout_.slotSize) + " bytes");
 }
 
+[[gnu::always_inline]] inline ShmQueue::Slot*
+ShmQueue::claimOwnSlot(std::atomic<std::uint64_t>& index, std::uint64_t ready, std::uint64_t& position) {
+    // Only this side reads or writes its index: the other side learns of the item (or the free
+    // slot) from the slot's sequence, on the line it reads anyway, so no index line crosses
+    // between the cores.
+    //
+    // The index moves on *before* the slot is looked at, and moves back if the slot is not
+    // ready. Stored after the look, the next call's index would come from a store that waits on
+    // that look (a load from the other core's cache) — and a CPU that cannot start the next
+    // item's loads before the current one's arrive moves one line at a time: a third of the
+    // speed of a bare ring on a machine where the lines take ~40 ns to cross
+    // (docs/performance.md, eighth session). qsize() may see the index one ahead meanwhile; it
+    // clamps.
+    position = index.load(std::memory_order_relaxed);
+    index.store(position + 1, std::memory_order_relaxed);
+    Slot& claimed = slot(position);
+    if (claimed.sequence.load(std::memory_order_acquire) != position + ready) {
+        index.store(position, std::memory_order_relaxed);
+        return nullptr; // full (put) or empty (get)
+    }
+    return &claimed;
+}
+
 [[gnu::always_inline]] inline ShmQueue::Slot* ShmQueue::claimSlot(bool producer, std::uint64_t& position) {
     std::atomic<std::uint64_t>& index = producer ? header_->enqueuePosition : header_->dequeuePosition;
     // A slot is ready for the put of `position` when its sequence is `position`, and for the
@@ -264,25 +238,7 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
         if ((producer ? producerTid_ : consumerTid_) != ThreadIdentity::tid()) [[unlikely]] {
             claimRole(producer);
         }
-        // Only this side reads or writes its index: the other side learns of the item (or the
-        // free slot) from the slot's sequence, on the line it reads anyway, so no index line
-        // crosses between the cores.
-        //
-        // The index moves on *before* the slot is looked at, and moves back if the slot is not
-        // ready. Stored after the look, the next call's index would come from a store that
-        // waits on that look (a load from the other core's cache) — and a CPU that cannot start
-        // the next item's loads before the current one's arrive moves one line at a time: a
-        // third of the speed of a bare ring on a machine where the lines take ~40 ns to cross
-        // (docs/performance.md, eighth session). qsize() may see the index one ahead meanwhile;
-        // it clamps.
-        position = index.load(std::memory_order_relaxed);
-        index.store(position + 1, std::memory_order_relaxed);
-        Slot& claimed = slot(position);
-        if (claimed.sequence.load(std::memory_order_acquire) != position + ready) {
-            index.store(position, std::memory_order_relaxed);
-            return nullptr; // full (put) or empty (get)
-        }
-        return &claimed;
+        return claimOwnSlot(index, ready, position);
     }
     position = index.load(std::memory_order_relaxed);
     for (;;) {
@@ -299,6 +255,49 @@ bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
             position = index.load(std::memory_order_relaxed);
         }
     }
+}
+
+// The one-to-one hot path, a leaf function: every other case (another mode, a thread without
+// its role yet, tracing, an item size not copied inline, a wake-up) leaves through a tail call.
+// A function that may call saves and restores registers on every put and get; on the
+// eighth session's machine that made a put or get long enough that the CPU could no longer
+// start the next item's loads from the other core before the current ones arrived
+// (docs/performance.md).
+bool ShmQueue::tryPut(std::span<const std::uint8_t> item) {
+    if (layout_.mode != Mode::OneToOne || producerTid_ == 0 || producerTid_ != ThreadIdentity::knownTid() ||
+        !copiedInline(item.size()) || item.size() > layout_.slotSize || trace::enabled()) [[unlikely]] {
+        return tryPutGeneral(item);
+    }
+    std::uint64_t position = 0;
+    Slot* target = claimOwnSlot(header_->enqueuePosition, 0, position);
+    if (target == nullptr) {
+        return false;
+    }
+    copyItem(target->payload(), item.data(), item.size());
+    target->size = static_cast<std::uint32_t>(item.size());
+    target->sequence.store(position + 1, std::memory_order_release);
+    return publishedLeaf(header_->consumersWaiting, header_->itemSignal);
+}
+
+bool ShmQueue::tryGet(std::vector<std::uint8_t>& item) {
+    if (layout_.mode != Mode::OneToOne || consumerTid_ == 0 || consumerTid_ != ThreadIdentity::knownTid() ||
+        trace::enabled()) [[unlikely]] {
+        return tryGetGeneral(item);
+    }
+    std::uint64_t position = 0;
+    Slot* source = claimOwnSlot(header_->dequeuePosition, 1, position);
+    if (source == nullptr) {
+        return false;
+    }
+    if (source->size != item.size() || !copiedInline(item.size())) [[unlikely]] {
+        // The buffer must change size (an allocation, maybe): give the slot back, untouched,
+        // and take it the general way. Only this thread moves this index.
+        header_->dequeuePosition.store(position, std::memory_order_relaxed);
+        return tryGetGeneral(item);
+    }
+    copyItem(item.data(), source->payload(), item.size());
+    source->sequence.store(position + layout_.mask + 1, std::memory_order_release);
+    return publishedLeaf(header_->producersWaiting, header_->roomSignal);
 }
 
 bool ShmQueue::tryPutGeneral(std::span<const std::uint8_t> item) {

@@ -115,6 +115,9 @@ private:
     /// the ring is full (put) or empty (get). ManyToMany: one compare-and-swap (Vyukov);
     /// OneToOne: the role check, then plain loads and stores of this side's own index.
     Slot* claimSlot(bool producer, std::uint64_t& position);
+    /// OneToOne, after the role check: the slot at this side's `index` if its sequence is
+    /// `index + ready` (the put's 0, the get's 1), moving the index past it; else nullptr.
+    Slot* claimOwnSlot(std::atomic<std::uint64_t>& index, std::uint64_t ready, std::uint64_t& position);
     /// OneToOne: makes the calling thread the producer (or consumer), or throws if another is.
     void claimRole(bool producer);
     /// Throws the ProcessError for an item larger than a slot (out of line: the put stays lean).
