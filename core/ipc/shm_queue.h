@@ -105,6 +105,9 @@ private:
     /// deadline.
     void putWaiting(std::span<const std::uint8_t> item, bool block, Timeout timeout);
     void getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout timeout);
+    /// OneToOne, a producer that found the ring full: spins a while until a run of slots is
+    /// free rather than the next one (see the definition).
+    void awaitRoomAhead() const;
     Slot& slot(std::uint64_t position) const;
     /// tryPut/tryGet for every case: both modes, any item size, tracing, a thread without its
     /// role yet. tryPut and tryGet themselves handle the common one-to-one case and hand the
@@ -139,8 +142,12 @@ private:
     SharedRegion region_;
     Header* header_ = nullptr;
     Layout layout_;
-    std::int32_t producerTid_ = 0; ///< OneToOne: the thread this handle made the producer, 0 = none
-    std::int32_t consumerTid_ = 0; ///< OneToOne: the thread this handle made the consumer, 0 = none
+    /// No thread has a role through this handle. Not 0: ThreadIdentity::knownTid() is 0 in a
+    /// thread that has not looked its tid up yet, and that must never match. A ManyToMany
+    /// handle keeps it, so the one-to-one fast path needs no check of the mode.
+    static constexpr std::int32_t kNoRole = -1;
+    std::int32_t producerTid_ = kNoRole; ///< OneToOne: the thread this handle made the producer
+    std::int32_t consumerTid_ = kNoRole; ///< OneToOne: the thread this handle made the consumer
 };
 
 } // namespace forkscope

@@ -130,6 +130,32 @@ void shmSecondProducer(TaskArgs& args) {
 }
 FORKSCOPE_TASK(shmSecondProducer);
 
+/// Takes one item of `count` from a full ShmQueue, then waits for a word on `go` before it takes
+/// the rest, checking their order: the producer, blocked on the full ring, must go on with just
+/// that one slot free. Exits 0 when every item came in order, 1 if one did not, 3 if `go` never
+/// came (the producer did not get through).
+void shmFreeOneThenDrain(TaskArgs& args) {
+    ShmQueue q = args.get<ShmQueue>(0);
+    ShmQueue go = args.get<ShmQueue>(1);
+    const int count = args.get<int>(2);
+    if (q.get<int>(true, 10.0) != 0) {
+        std::_Exit(1);
+    }
+    bool told = true;
+    try {
+        (void)go.get<int>(true, 10.0);
+    } catch (const QueueEmptyError&) {
+        told = false;
+    }
+    for (int i = 1; i < count; ++i) {
+        if (q.get<int>(true, 10.0) != i) {
+            std::_Exit(1);
+        }
+    }
+    std::_Exit(told ? 0 : 3);
+}
+FORKSCOPE_TASK(shmFreeOneThenDrain);
+
 /// Keeps the CPU busy for `micros` microseconds: long enough that the other side of a ShmQueue
 /// stops spinning and sleeps on its futex (a sleep here would only let it yield longer).
 void busyFor(int micros) {
@@ -408,20 +434,44 @@ private Q_SLOTS:
     void shmQueueOneToOneAcrossProcesses_data() { addStartMethodRows(); }
     void shmQueueOneToOneAcrossProcesses() {
         // 8 slots for 20000 items: the producer waits for room and the consumer for items,
-        // many times over, through both the spin and the futex paths.
-        ShmQueue q(8, 64, "one-to-one", ShmQueue::Mode::OneToOne);
-        QCOMPARE(q.mode(), ShmQueue::Mode::OneToOne);
-        Process p = rowContext().process(&shmProduce, {q, 0, 20000});
-        p.start();
-        for (int i = 0; i < 20000; ++i) {
-            auto [id, value] = q.get<std::pair<int, int>>(true, 10.0);
-            QCOMPARE(id, 0);
-            QCOMPARE(value, i);
+        // many times over, through both the spin and the futex paths. With 1024 slots a
+        // producer that finds the ring full first waits for a run of free slots (an eighth of
+        // the ring) before it goes on.
+        for (const std::size_t slots : {8, 1024}) {
+            ShmQueue q(slots, 64, "one-to-one", ShmQueue::Mode::OneToOne);
+            QCOMPARE(q.mode(), ShmQueue::Mode::OneToOne);
+            Process p = rowContext().process(&shmProduce, {q, 0, 20000});
+            p.start();
+            for (int i = 0; i < 20000; ++i) {
+                auto [id, value] = q.get<std::pair<int, int>>(true, 10.0);
+                QCOMPARE(id, 0);
+                QCOMPARE(value, i);
+            }
+            p.join(10.0);
+            QCOMPARE(p.exitCode(), std::optional<int>(0));
+            QVERIFY(q.empty());
+            QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
         }
-        p.join(10.0);
+    }
+
+    void shmQueueFullProducerGoesOnWhenOneSlotFrees_data() { addStartMethodRows(); }
+    void shmQueueFullProducerGoesOnWhenOneSlotFrees() {
+        // A producer that finds a 64-slot ring full first waits for the slot 8 ahead to free
+        // (a run of room, not the next slot): that wait must be bounded, since a consumer may
+        // free one slot and no more for as long as it likes.
+        ShmQueue q(64, 32, "full", ShmQueue::Mode::OneToOne);
+        ShmQueue go(4, 32, "go", ShmQueue::Mode::ManyToMany);
+        for (int i = 0; i < 64; ++i) {
+            q.put(i, false);
+        }
+        QVERIFY(q.full());
+        Process p = rowContext().process(&shmFreeOneThenDrain, {q, go, 65});
+        p.start();
+        q.put(64, true, 10.0); // goes through once the child has taken item 0
+        go.put(1);
+        p.join(20.0);
         QCOMPARE(p.exitCode(), std::optional<int>(0));
         QVERIFY(q.empty());
-        QVERIFY_THROWS_EXCEPTION(QueueEmptyError, (void)q.get<int>(true, 0.05));
     }
 
     void shmQueueSleepersAreWoken_data() {
