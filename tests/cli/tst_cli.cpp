@@ -68,6 +68,16 @@ private Q_SLOTS:
             QVERIFY(figure.value("limit").toDouble() > 0);
             QCOMPARE(figure.value("unit").toString(), QStringLiteral("us"));
         }
+        // Issue 3's figures, names users' scripts rely on, each with its limit from the same run.
+        for (const char* name :
+             {"queue_small_msgs_per_s", "shm_queue_small_msgs_per_s", "pipe_small_msgs_per_s",
+              "pipe_large_bytes_per_s", "pipe_large_timed_bytes_per_s", "lock_uncontended_ns",
+              "lock_contended_incr_per_s"}) {
+            QVERIFY2(figures.contains(name), name);
+            const QJsonObject figure = figures.value(name).toObject();
+            QVERIFY2(figure.value("value").toDouble() > 0 && figure.value("limit").toDouble() > 0, name);
+            QVERIFY2(figure.contains("ratio_to_limit") && figure.contains("meets_target"), name);
+        }
         // Issue 3's bound on a traced lock is absolute (below Python's ~50 ns), not a ratio: it
         // travels as value_max, and meets_target follows the value alone.
         const QJsonObject traced = figures.value("lock_uncontended_traced_ns").toObject();
