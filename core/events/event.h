@@ -10,7 +10,7 @@ namespace forkscope {
 /// One fixed-size binary record. Written into shared memory by one process and read by
 /// another, so it is trivially copyable and has no padding surprises.
 struct Event {
-    std::int64_t ts = 0;      ///< CLOCK_MONOTONIC, nanoseconds
+    std::int64_t ts = 0;      ///< CLOCK_MONOTONIC ns (in a ring with a clock map: the raw TSC until drain())
     std::uint64_t object = 0; ///< registered object id, or a pid (see EventType)
     std::uint64_t arg = 0;    ///< the type's argument; read as i64 where the type says so
     std::int32_t pid = 0;     ///< emitting process

@@ -140,6 +140,7 @@ void EventRing::releaseLane(int lane, std::int32_t tid) noexcept {
 std::size_t EventRing::drain(std::vector<Event>& out) {
     std::size_t total = 0;
     const std::uint64_t mask = header_->laneCapacity - 1;
+    const trace::ClockCalibration clock = header_->clock;
     for (std::uint32_t i = 0; i < header_->laneCount; ++i) {
         Lane& l = lanes_[i];
         const std::uint64_t tail = l.tail.load(std::memory_order_relaxed);
@@ -150,8 +151,16 @@ std::size_t EventRing::drain(std::vector<Event>& out) {
             head = tail + header_->laneCapacity;
         }
         const Event* slots = slots_ + static_cast<std::size_t>(i) * header_->laneCapacity;
+        const std::size_t first = out.size();
         for (std::uint64_t p = tail; p != head; ++p) {
             out.push_back(slots[p & mask]);
+        }
+        // A process with a clock map stamps raw TSC readings (TraceClock::stamp): they become
+        // nanoseconds here, with the map the process was given in this header.
+        if (clock.valid()) {
+            for (std::size_t k = first; k < out.size(); ++k) {
+                out[k].ts = trace::TraceClock::toNs(static_cast<std::uint64_t>(out[k].ts), clock);
+            }
         }
         l.tail.store(head, std::memory_order_release);
         total += head - tail;

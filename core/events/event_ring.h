@@ -20,7 +20,8 @@ namespace forkscope {
 class EventRing {
 public:
     static constexpr std::uint64_t kMagic = 0x676e695273636b46ULL; // "FkcsRing"
-    static constexpr std::uint32_t kVersion = 2; ///< 2: the header carries the session's clock map
+    static constexpr std::uint32_t kVersion =
+        3; ///< 2: the header carries the session's clock map; 3: slots hold raw TSC under it
     static constexpr std::uint32_t kMaxLanes = 64;
     static constexpr std::uint32_t kMaxLaneCapacity = std::uint32_t{1} << 24;
 
@@ -86,7 +87,7 @@ public:
     /// Appends e to the lane (only its owner may call this). Returns false, counting a drop,
     /// when the lane is full. After drops, the next successful push is preceded by an
     /// EventsDropped marker so the timeline shows where the gap is.
-    bool push(int lane, const Event& e) noexcept {
+    [[gnu::always_inline]] bool push(int lane, const Event& e) noexcept {
         Lane& l = lanes_[lane];
         Event* slots = slots_ + static_cast<std::size_t>(lane) * header_->laneCapacity;
         const std::uint64_t mask = header_->laneCapacity - 1;

@@ -38,13 +38,46 @@ public:
 #if defined(__x86_64__)
         const std::uint64_t mult = s_nsPerTickQ32.load(std::memory_order_relaxed);
         if (__builtin_expect(mult != 0, 1)) {
-            const auto delta =
-                static_cast<std::int64_t>(__rdtsc() - s_baseTicks.load(std::memory_order_relaxed));
-            return s_baseNs.load(std::memory_order_relaxed) +
-                   static_cast<std::int64_t>((static_cast<Int128>(delta) * mult) >> 32);
+            return toNs(__rdtsc(), ClockCalibration{s_baseNs.load(std::memory_order_relaxed),
+                                                    s_baseTicks.load(std::memory_order_relaxed), mult});
         }
 #endif
         return systemMonotonicNs();
+    }
+
+    /// What an emit stores as its timestamp: the raw TSC when a map is in use (the ring's
+    /// reader converts it with the same map, EventRing::drain), else CLOCK_MONOTONIC
+    /// nanoseconds. The conversion's 128-bit multiply and the map's loads were a fifth of an
+    /// emit; the reader does them off the emitting thread.
+    [[nodiscard]] static bool stampsTicks() noexcept {
+#if defined(__x86_64__)
+        return s_nsPerTickQ32.load(std::memory_order_relaxed) != 0;
+#else
+        return false;
+#endif
+    }
+    /// The raw TSC (only meaningful when stampsTicks()).
+    [[nodiscard]] static std::uint64_t ticks() noexcept {
+#if defined(__x86_64__)
+        return __rdtsc();
+#else
+        return 0;
+#endif
+    }
+    /// That stamp: the raw TSC if stampsTicks(), else CLOCK_MONOTONIC nanoseconds.
+    [[nodiscard]] static std::int64_t stamp() noexcept {
+#if defined(__x86_64__)
+        if (__builtin_expect(stampsTicks(), 1)) {
+            return static_cast<std::int64_t>(ticks());
+        }
+#endif
+        return systemMonotonicNs();
+    }
+
+    /// Nanoseconds on the session's time line for a raw TSC reading, with map `c` (valid).
+    [[nodiscard]] static std::int64_t toNs(std::uint64_t ticks, const ClockCalibration& c) noexcept {
+        const auto delta = static_cast<std::int64_t>(ticks - c.baseTicks);
+        return c.baseNs + static_cast<std::int64_t>((static_cast<Int128>(delta) * c.nsPerTickQ32) >> 32);
     }
 
     /// CLOCK_MONOTONIC itself.

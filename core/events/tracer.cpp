@@ -94,15 +94,16 @@ bool& registrationSuppressed() noexcept {
     return suppressed;
 }
 
-void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64_t arg,
-              std::uint32_t aux) noexcept {
-    if (object == 0) {
-        return; // an untraced building block (trace::kUntraced)
-    }
+namespace {
+/// An emit the fast path below does not take: the thread's first event in this ring (or its
+/// first since a fork or a new ring), a thread still without a lane, a session stamped with
+/// clock_gettime. Out of line, so that the fast path calls nothing and saves no registers.
+[[gnu::noinline]] void emitSlow(EventRing* ring, EventType type, std::uint64_t object, std::uint64_t arg,
+                                std::uint32_t aux) noexcept {
     ThreadBinding& b = t_binding;
     const std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
     const std::int32_t pid = g_pid.load(std::memory_order_relaxed);
-    if (__builtin_expect(b.ring != ring || b.generation != generation || b.pid != pid, 0)) {
+    if (b.ring != ring || b.generation != generation || b.pid != pid) {
         // First event of this thread in this ring: one gettid() and one lane claim, then never again.
         if (b.ring != nullptr && b.lane >= 0 && b.pid == pid) {
             b.ring->releaseLane(b.lane, b.tid);
@@ -114,7 +115,7 @@ void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64
         b.lane = ring->claimLane(b.tid);
         t_releaser.arm();
     }
-    if (__builtin_expect(b.lane < 0, 0)) {
+    if (b.lane < 0) {
         // All lanes were taken when this thread started; one may have been given back since.
         b.lane = ring->claimLane(b.tid);
         if (b.lane < 0) {
@@ -122,15 +123,27 @@ void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64
             return;
         }
     }
-    Event e;
-    e.ts = TraceClock::now();
-    e.object = object;
-    e.arg = arg;
-    e.pid = pid;
-    e.tid = b.tid;
-    e.type = type;
-    e.aux = aux;
-    ring->push(b.lane, e);
+    ring->push(b.lane, Event{TraceClock::stamp(), object, arg, pid, b.tid, type, 0, aux});
+}
+} // namespace
+
+void emitInto(EventRing* ring, EventType type, std::uint64_t object, std::uint64_t arg,
+              std::uint32_t aux) noexcept {
+    if (object == 0) {
+        return; // an untraced building block (trace::kUntraced)
+    }
+    const ThreadBinding& b = t_binding;
+    const std::int32_t pid = g_pid.load(std::memory_order_relaxed);
+    if (__builtin_expect(b.ring != ring || b.generation != g_generation.load(std::memory_order_relaxed) ||
+                             b.pid != pid || b.lane < 0 || !TraceClock::stampsTicks(),
+                         0)) {
+        emitSlow(ring, type, object, arg, aux);
+        return;
+    }
+    // The raw TSC (stampsTicks() was checked above): EventRing::drain converts it with the
+    // ring's clock map, the same as this process's.
+    ring->push(b.lane,
+               Event{static_cast<std::int64_t>(TraceClock::ticks()), object, arg, pid, b.tid, type, 0, aux});
 }
 } // namespace detail
 
