@@ -45,10 +45,10 @@ public:
         return systemMonotonicNs();
     }
 
-    /// What an emit stores as its timestamp: the raw TSC when a map is in use (the ring's
-    /// reader converts it with the same map, EventRing::drain), else CLOCK_MONOTONIC
-    /// nanoseconds. The conversion's 128-bit multiply and the map's loads were a fifth of an
-    /// emit; the reader does them off the emitting thread.
+    /// Whether an emit stores the raw TSC as its timestamp (a map is in use): the ring's reader
+    /// converts it with the same map, which the ring's header carries (EventRing::drain). The
+    /// conversion's 128-bit multiply and the map's loads were a fifth of an emit; the reader
+    /// does them off the emitting thread. Without a map an emit stores CLOCK_MONOTONIC ns.
     [[nodiscard]] static bool stampsTicks() noexcept {
 #if defined(__x86_64__)
         return s_nsPerTickQ32.load(std::memory_order_relaxed) != 0;
