@@ -114,6 +114,22 @@ nlohmann::json toJson(const std::vector<Figure>& figures, const BenchOptions& op
     return out;
 }
 
+namespace {
+/// The target column: the ratio asked for, or the absolute bound on the value (valueMax), or a
+/// dash for a figure measured for comparison only ("0.00x" read as a target of zero).
+std::string targetText(const Figure& f) {
+    char bound[24] = "-";
+    if (f.target > 0) {
+        std::snprintf(bound, sizeof bound, "%.2fx", f.target);
+    } else if (f.valueMax > 0) {
+        std::snprintf(bound, sizeof bound, "<=%g %s", f.valueMax, f.unit.c_str());
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, "%8s", bound);
+    return text;
+}
+} // namespace
+
 std::string toText(const std::vector<Figure>& figures) {
     std::string text;
     char line[256];
@@ -123,9 +139,11 @@ std::string toText(const std::vector<Figure>& figures) {
     for (const Figure& f : figures) {
         // The description goes after the fixed-width columns, not through the buffer: a long one
         // was cut at the buffer's end with its newline, running two figures into one line.
-        std::snprintf(line, sizeof line, "%-32s %11.1f %-2s %11.1f %-2s %7.2fx %7.2fx  ", f.name.c_str(),
-                      f.value, f.unit.c_str(), f.limit, f.unit.c_str(), ratioOf(f), f.target);
+        std::snprintf(line, sizeof line, "%-32s %11.1f %-2s %11.1f %-2s %7.2fx ", f.name.c_str(), f.value,
+                      f.unit.c_str(), f.limit, f.unit.c_str(), ratioOf(f));
         text += line;
+        text += targetText(f);
+        text += "  ";
         text += f.limitWhat;
         text += '\n';
     }

@@ -87,6 +87,23 @@ private Q_SLOTS:
         QVERIFY(!figures.value("lock_uncontended_ns").toObject().contains("value_max"));
     }
 
+    void benchTextShowsEachKindOfTarget() {
+        // A ratio target, an absolute bound (value_max) and none each read as what they are: a
+        // bound is not a ratio target of 0.00x.
+        FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN(); // the contended figure forks two workers
+        Result r = runCli({"bench", "--only", "sync", "--repetitions", "1", "--scale", "0.05"}, 120000);
+        QCOMPARE(r.exitCode, 0);
+        const QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+        auto lineOf = [&](const char* name) {
+            const QStringList found =
+                lines.filter(QRegularExpression(QStringLiteral("^%1 ").arg(QLatin1String(name))));
+            return found.size() == 1 ? found.front() : QString();
+        };
+        QVERIFY2(lineOf("lock_uncontended_ns").contains(" 2.00x  "), qPrintable(r.out));
+        QVERIFY2(lineOf("lock_uncontended_traced_ns").contains(" <=50 ns  "), qPrintable(r.out));
+        QVERIFY2(!lineOf("lock_uncontended_traced_ns").contains("0.00x"), qPrintable(r.out));
+    }
+
     void benchTextHasOneLinePerFigure() {
         // The pool's limits have the longest descriptions: each must end its own line.
         FORKSCOPE_SKIP_THREADED_FORKS_UNDER_TSAN(); // the pool's workers are forked beside threads
