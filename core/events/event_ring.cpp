@@ -151,15 +151,12 @@ std::size_t EventRing::drain(std::vector<Event>& out) {
             head = tail + header_->laneCapacity;
         }
         const Event* slots = slots_ + static_cast<std::size_t>(i) * header_->laneCapacity;
-        const std::size_t first = out.size();
         for (std::uint64_t p = tail; p != head; ++p) {
-            out.push_back(slots[p & mask]);
-        }
-        // A process with a clock map stamps raw TSC readings (TraceClock::stamp): they become
-        // nanoseconds here, with the map the process was given in this header.
-        if (clock.valid()) {
-            for (std::size_t k = first; k < out.size(); ++k) {
-                out[k].ts = trace::TraceClock::toNs(static_cast<std::uint64_t>(out[k].ts), clock);
+            Event& e = out.emplace_back(slots[p & mask]);
+            // A process with a clock map stamps raw TSC readings (TraceClock::stamp): they
+            // become nanoseconds here, with the map the process was given in this header.
+            if (clock.valid()) {
+                e.ts = trace::TraceClock::toNs(static_cast<std::uint64_t>(e.ts), clock);
             }
         }
         l.tail.store(head, std::memory_order_release);

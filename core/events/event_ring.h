@@ -20,8 +20,8 @@ namespace forkscope {
 class EventRing {
 public:
     static constexpr std::uint64_t kMagic = 0x676e695273636b46ULL; // "FkcsRing"
-    static constexpr std::uint32_t kVersion =
-        3; ///< 2: the header carries the session's clock map; 3: slots hold raw TSC under it
+    /// 2: the header carries the session's clock map; 3: slots hold the raw TSC under that map.
+    static constexpr std::uint32_t kVersion = 3;
     static constexpr std::uint32_t kMaxLanes = 64;
     static constexpr std::uint32_t kMaxLaneCapacity = std::uint32_t{1} << 24;
 

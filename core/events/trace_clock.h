@@ -66,12 +66,7 @@ public:
     }
     /// That stamp: the raw TSC if stampsTicks(), else CLOCK_MONOTONIC nanoseconds.
     [[nodiscard]] static std::int64_t stamp() noexcept {
-#if defined(__x86_64__)
-        if (__builtin_expect(stampsTicks(), 1)) {
-            return static_cast<std::int64_t>(ticks());
-        }
-#endif
-        return systemMonotonicNs();
+        return stampsTicks() ? static_cast<std::int64_t>(ticks()) : systemMonotonicNs();
     }
 
     /// Nanoseconds on the session's time line for a raw TSC reading, with map `c` (valid).

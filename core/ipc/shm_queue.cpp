@@ -456,7 +456,7 @@ void ShmQueue::getWaiting(std::vector<std::uint8_t>& item, bool block, Timeout t
 std::size_t ShmQueue::qsize() const {
     const std::uint64_t in = header_->enqueuePosition.load(std::memory_order_acquire);
     const std::uint64_t out = header_->dequeuePosition.load(std::memory_order_acquire);
-    // Either index may be one ahead for the moment of a failed OneToOne attempt (claimSlot).
+    // Either index may be one ahead for the moment of a failed OneToOne attempt (claimOwnSlot).
     return in > out ? static_cast<std::size_t>(std::min<std::uint64_t>(in - out, header_->capacity)) : 0;
 }
 
